@@ -1,0 +1,182 @@
+//! One storage type per device, behind one enum: the single dispatch point that
+//! kernels match on. A CUDA backend slots in by filling `CudaStorage`.
+
+use crate::{DType, Element};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Device {
+    #[default]
+    Cpu,
+    Cuda(usize),
+}
+
+impl std::fmt::Display for Device {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Device::Cpu => write!(f, "cpu"),
+            Device::Cuda(i) => write!(f, "cuda:{i}"),
+        }
+    }
+}
+
+impl std::str::FromStr for Device {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "cpu" => Ok(Device::Cpu),
+            "cuda" => Ok(Device::Cuda(0)),
+            _ => match s.strip_prefix("cuda:").map(str::parse) {
+                Some(Ok(i)) => Ok(Device::Cuda(i)),
+                _ => Err(format!("unknown device '{s}': expected cpu, cuda or cuda:N")),
+            },
+        }
+    }
+}
+
+/// Host memory.
+#[derive(Debug, Clone)]
+pub enum CpuStorage {
+    F32(Vec<f32>),
+    F64(Vec<f64>),
+}
+
+impl CpuStorage {
+    pub fn dtype(&self) -> DType {
+        match self {
+            CpuStorage::F32(_) => DType::F32,
+            CpuStorage::F64(_) => DType::F64,
+        }
+    }
+    pub fn len(&self) -> usize {
+        match self {
+            CpuStorage::F32(v) => v.len(),
+            CpuStorage::F64(v) => v.len(),
+        }
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Typed access to a `CpuStorage`; implemented for every `Element`.
+pub trait CpuSlice: Element {
+    fn slice(s: &CpuStorage) -> Option<&[Self]>;
+    fn slice_mut(s: &mut CpuStorage) -> Option<&mut [Self]>;
+    fn wrap(v: Vec<Self>) -> CpuStorage;
+}
+
+impl CpuSlice for f32 {
+    fn slice(s: &CpuStorage) -> Option<&[f32]> {
+        match s {
+            CpuStorage::F32(v) => Some(v),
+            _ => None,
+        }
+    }
+    fn slice_mut(s: &mut CpuStorage) -> Option<&mut [f32]> {
+        match s {
+            CpuStorage::F32(v) => Some(v),
+            _ => None,
+        }
+    }
+    fn wrap(v: Vec<f32>) -> CpuStorage {
+        CpuStorage::F32(v)
+    }
+}
+
+impl CpuSlice for f64 {
+    fn slice(s: &CpuStorage) -> Option<&[f64]> {
+        match s {
+            CpuStorage::F64(v) => Some(v),
+            _ => None,
+        }
+    }
+    fn slice_mut(s: &mut CpuStorage) -> Option<&mut [f64]> {
+        match s {
+            CpuStorage::F64(v) => Some(v),
+            _ => None,
+        }
+    }
+    fn wrap(v: Vec<f64>) -> CpuStorage {
+        CpuStorage::F64(v)
+    }
+}
+
+/// Device memory on a GPU. Filled in by the CUDA backend; until then no value of
+/// this type can exist, so every CUDA branch of a match is statically dead.
+#[derive(Debug)]
+pub enum CudaStorage {}
+
+impl CudaStorage {
+    pub fn dtype(&self) -> DType {
+        match *self {}
+    }
+    pub fn len(&self) -> usize {
+        match *self {}
+    }
+    pub fn is_empty(&self) -> bool {
+        match *self {}
+    }
+}
+
+static LIVE_STORAGES: AtomicUsize = AtomicUsize::new(0);
+static LIVE_BYTES: AtomicUsize = AtomicUsize::new(0);
+
+/// Count and total size of storages alive now, across the process. Tests use it to
+/// show that memory stays flat across training steps.
+pub fn live_storage_stats() -> (usize, usize) {
+    (LIVE_STORAGES.load(Ordering::Relaxed), LIVE_BYTES.load(Ordering::Relaxed))
+}
+
+#[derive(Debug)]
+pub enum StorageKind {
+    Cpu(CpuStorage),
+    Cuda(CudaStorage),
+}
+
+/// A buffer on some device; counted while alive.
+#[derive(Debug)]
+pub struct Storage {
+    kind: StorageKind,
+    bytes: usize,
+}
+
+impl Storage {
+    pub fn new(kind: StorageKind) -> Self {
+        let bytes = match &kind {
+            StorageKind::Cpu(c) => c.len() * c.dtype().size_in_bytes(),
+            StorageKind::Cuda(c) => c.len() * c.dtype().size_in_bytes(),
+        };
+        LIVE_STORAGES.fetch_add(1, Ordering::Relaxed);
+        LIVE_BYTES.fetch_add(bytes, Ordering::Relaxed);
+        Storage { kind, bytes }
+    }
+    pub fn cpu(c: CpuStorage) -> Self {
+        Storage::new(StorageKind::Cpu(c))
+    }
+    pub fn kind(&self) -> &StorageKind {
+        &self.kind
+    }
+    pub fn kind_mut(&mut self) -> &mut StorageKind {
+        &mut self.kind
+    }
+    pub fn device(&self) -> Device {
+        match &self.kind {
+            StorageKind::Cpu(_) => Device::Cpu,
+            StorageKind::Cuda(c) => match *c {},
+        }
+    }
+    pub fn dtype(&self) -> DType {
+        match &self.kind {
+            StorageKind::Cpu(c) => c.dtype(),
+            StorageKind::Cuda(c) => c.dtype(),
+        }
+    }
+}
+
+impl Drop for Storage {
+    fn drop(&mut self) {
+        LIVE_STORAGES.fetch_sub(1, Ordering::Relaxed);
+        LIVE_BYTES.fetch_sub(self.bytes, Ordering::Relaxed);
+    }
+}
