@@ -1,1 +1,26 @@
+//! Compute kernels over `tensor::Tensor`. Each op family has its own folder with
+//! the device dispatch (`mod.rs`) and the CPU kernel; the CUDA backend adds its
+//! kernels beside them. Every entry point takes tensors of any layout (strided,
+//! broadcast, offset) and returns a new contiguous tensor.
 
+#[macro_use]
+mod dispatch;
+pub mod copy;
+pub mod elementwise;
+pub mod loss;
+pub mod matmul;
+pub mod reduce;
+
+pub use copy::{cat, contiguous, copy_into, reshape, to_dtype};
+pub use elementwise::{binary, unary, BinaryOp, UnaryOp};
+pub use loss::{
+    bce, bce_backward, bce_with_logits, bce_with_logits_backward, cross_entropy,
+    cross_entropy_backward, mse, mse_backward,
+};
+pub use matmul::{linear, matmul};
+pub use reduce::{max_dim, scatter_to_dim, sum_axes, sum_to_shape};
+pub use tensor::{DType, Device, Error, Layout, Result, Tensor};
+
+/// Below this many elements a kernel stays on the calling thread: waking rayon
+/// workers costs more than a few microseconds of arithmetic.
+pub const PARALLEL_THRESHOLD: usize = 1 << 15;

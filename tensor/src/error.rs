@@ -68,7 +68,12 @@ impl Error {
             detail: String::new(),
         }
     }
-    pub fn shape_detail(op: &'static str, lhs: &[usize], rhs: &[usize], detail: impl Into<String>) -> Self {
+    pub fn shape_detail(
+        op: &'static str,
+        lhs: &[usize],
+        rhs: &[usize],
+        detail: impl Into<String>,
+    ) -> Self {
         Error::ShapeMismatch {
             op,
             lhs: lhs.to_vec(),
@@ -84,6 +89,9 @@ impl Error {
         }
     }
     pub fn invalid(op: &'static str, msg: impl Into<String>) -> Self {
-        Error::Invalid { op, msg: msg.into() }
+        Error::Invalid {
+            op,
+            msg: msg.into(),
+        }
     }
 }

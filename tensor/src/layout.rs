@@ -26,8 +26,16 @@ pub fn broadcast_shapes(op: &'static str, a: &[usize], b: &[usize]) -> Result<Ve
     let rank = a.len().max(b.len());
     let mut out = vec![0; rank];
     for i in 0..rank {
-        let da = if i < rank - a.len() { 1 } else { a[i - (rank - a.len())] };
-        let db = if i < rank - b.len() { 1 } else { b[i - (rank - b.len())] };
+        let da = if i < rank - a.len() {
+            1
+        } else {
+            a[i - (rank - a.len())]
+        };
+        let db = if i < rank - b.len() {
+            1
+        } else {
+            b[i - (rank - b.len())]
+        };
         out[i] = match (da, db) {
             (x, y) if x == y => x,
             (1, y) => y,
@@ -70,7 +78,11 @@ impl Layout {
 
     pub fn new(shape: Vec<usize>, strides: Vec<usize>, offset: usize) -> Self {
         debug_assert_eq!(shape.len(), strides.len());
-        Layout { shape, strides, offset }
+        Layout {
+            shape,
+            strides,
+            offset,
+        }
     }
 
     pub fn shape(&self) -> &[usize] {
@@ -137,12 +149,20 @@ impl Layout {
             return Err(Error::arg(
                 "permute",
                 &self.shape,
-                format!("permutation {dims:?} has {} entries, tensor has rank {}", dims.len(), self.rank()),
+                format!(
+                    "permutation {dims:?} has {} entries, tensor has rank {}",
+                    dims.len(),
+                    self.rank()
+                ),
             ));
         }
         for &d in dims {
             if d >= self.rank() || seen[d] {
-                return Err(Error::arg("permute", &self.shape, format!("{dims:?} is not a permutation")));
+                return Err(Error::arg(
+                    "permute",
+                    &self.shape,
+                    format!("{dims:?} is not a permutation"),
+                ));
             }
             seen[d] = true;
         }
@@ -160,7 +180,11 @@ impl Layout {
             return Err(Error::arg(
                 "narrow",
                 &self.shape,
-                format!("range {start}..{} is outside dimension {d} of size {}", start + len, self.shape[d]),
+                format!(
+                    "range {start}..{} is outside dimension {d} of size {}",
+                    start + len,
+                    self.shape[d]
+                ),
             ));
         }
         let mut l = self.clone();
@@ -172,7 +196,12 @@ impl Layout {
     /// Broadcast to `shape` with stride-0 dimensions; no data moves.
     pub fn broadcast_to(&self, shape: &[usize]) -> Result<Layout> {
         if shape.len() < self.rank() {
-            return Err(Error::shape_detail("broadcast_to", &self.shape, shape, "target has lower rank"));
+            return Err(Error::shape_detail(
+                "broadcast_to",
+                &self.shape,
+                shape,
+                "target has lower rank",
+            ));
         }
         let extra = shape.len() - self.rank();
         let mut strides = vec![0; shape.len()];
@@ -213,7 +242,11 @@ impl Layout {
         }
         let d = d as usize;
         let mut l = self.clone();
-        let stride = if d < self.rank() { self.strides[d] * self.shape[d] } else { 1 };
+        let stride = if d < self.rank() {
+            self.strides[d] * self.shape[d]
+        } else {
+            1
+        };
         l.shape.insert(d, 1);
         l.strides.insert(d, stride);
         Ok(l)
@@ -402,7 +435,10 @@ mod tests {
 
     #[test]
     fn broadcast_shapes_rules() {
-        assert_eq!(broadcast_shapes("t", &[4, 1, 5], &[3, 1]).unwrap(), vec![4, 3, 5]);
+        assert_eq!(
+            broadcast_shapes("t", &[4, 1, 5], &[3, 1]).unwrap(),
+            vec![4, 3, 5]
+        );
         assert!(broadcast_shapes("t", &[2, 3], &[4]).is_err());
     }
 }

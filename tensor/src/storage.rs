@@ -28,7 +28,9 @@ impl std::str::FromStr for Device {
             "cuda" => Ok(Device::Cuda(0)),
             _ => match s.strip_prefix("cuda:").map(str::parse) {
                 Some(Ok(i)) => Ok(Device::Cuda(i)),
-                _ => Err(format!("unknown device '{s}': expected cpu, cuda or cuda:N")),
+                _ => Err(format!(
+                    "unknown device '{s}': expected cpu, cuda or cuda:N"
+                )),
             },
         }
     }
@@ -125,7 +127,10 @@ static LIVE_BYTES: AtomicUsize = AtomicUsize::new(0);
 /// Count and total size of storages alive now, across the process. Tests use it to
 /// show that memory stays flat across training steps.
 pub fn live_storage_stats() -> (usize, usize) {
-    (LIVE_STORAGES.load(Ordering::Relaxed), LIVE_BYTES.load(Ordering::Relaxed))
+    (
+        LIVE_STORAGES.load(Ordering::Relaxed),
+        LIVE_BYTES.load(Ordering::Relaxed),
+    )
 }
 
 #[derive(Debug)]

@@ -47,7 +47,10 @@ impl Tensor {
                 format!("{} values given for {n} elements", data.len()),
             ));
         }
-        Ok(Self::from_storage(Storage::cpu(T::wrap(data)), Layout::contiguous(shape)))
+        Ok(Self::from_storage(
+            Storage::cpu(T::wrap(data)),
+            Layout::contiguous(shape),
+        ))
     }
 
     pub fn from_slice<T: CpuSlice>(data: &[T], shape: &[usize]) -> Result<Self> {
@@ -55,7 +58,10 @@ impl Tensor {
     }
 
     pub fn scalar(v: f32) -> Self {
-        Self::from_storage(Storage::cpu(CpuStorage::F32(vec![v])), Layout::contiguous(&[]))
+        Self::from_storage(
+            Storage::cpu(CpuStorage::F32(vec![v])),
+            Layout::contiguous(&[]),
+        )
     }
 
     pub fn full(value: f64, shape: &[usize], dtype: DType, device: Device) -> Result<Self> {
@@ -76,7 +82,12 @@ impl Tensor {
     }
 
     /// Standard-normal samples scaled to N(mean, std²), f32.
-    pub fn randn<R: Rng + ?Sized>(shape: &[usize], mean: f32, std: f32, rng: &mut R) -> Result<Self> {
+    pub fn randn<R: Rng + ?Sized>(
+        shape: &[usize],
+        mean: f32,
+        std: f32,
+        rng: &mut R,
+    ) -> Result<Self> {
         let n = checked_numel("randn", shape)?;
         let data = (0..n)
             .map(|_| {
@@ -88,9 +99,16 @@ impl Tensor {
     }
 
     /// Uniform samples in [lo, hi), f32.
-    pub fn rand_uniform<R: Rng + ?Sized>(shape: &[usize], lo: f32, hi: f32, rng: &mut R) -> Result<Self> {
+    pub fn rand_uniform<R: Rng + ?Sized>(
+        shape: &[usize],
+        lo: f32,
+        hi: f32,
+        rng: &mut R,
+    ) -> Result<Self> {
         let n = checked_numel("rand_uniform", shape)?;
-        let data = (0..n).map(|_| lo + (hi - lo) * rng.random::<f32>()).collect();
+        let data = (0..n)
+            .map(|_| lo + (hi - lo) * rng.random::<f32>())
+            .collect();
         Self::from_vec::<f32>(data, shape)
     }
 
@@ -208,7 +226,9 @@ impl Tensor {
     pub fn to_vec<T: CpuSlice>(&self) -> Result<Vec<T>> {
         let guard = self.storage();
         match guard.kind() {
-            StorageKind::Cpu(CpuStorage::F32(v)) => Ok(gather(v, &self.layout, |x| T::from_f64(x as f64))),
+            StorageKind::Cpu(CpuStorage::F32(v)) => {
+                Ok(gather(v, &self.layout, |x| T::from_f64(x as f64)))
+            }
             StorageKind::Cpu(CpuStorage::F64(v)) => Ok(gather(v, &self.layout, T::from_f64)),
             StorageKind::Cuda(c) => match *c {},
         }
@@ -221,7 +241,11 @@ impl Tensor {
     /// The value of a one-element tensor.
     pub fn item(&self) -> Result<f64> {
         if self.numel() != 1 {
-            return Err(Error::arg("item", self.shape(), "only a one-element tensor has an item"));
+            return Err(Error::arg(
+                "item",
+                self.shape(),
+                "only a one-element tensor has an item",
+            ));
         }
         Ok(self.to_vec::<f64>()?[0])
     }
@@ -243,7 +267,11 @@ mod tests {
         let t = Tensor::from_vec((0..24).map(|x| x as f32).collect(), &[2, 3, 4]).unwrap();
         let p = t.permute(&[2, 0, 1]).unwrap();
         let n = t.narrow(1, 1, 2).unwrap();
-        let b = t.narrow(0, 0, 1).unwrap().broadcast_to(&[5, 2, 3, 4]).unwrap();
+        let b = t
+            .narrow(0, 0, 1)
+            .unwrap()
+            .broadcast_to(&[5, 2, 3, 4])
+            .unwrap();
         for v in [&p, &n, &b] {
             assert!(v.same_storage(&t));
         }

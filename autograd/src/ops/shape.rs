@@ -1,0 +1,142 @@
+//! Shape ops: views where possible, their backward is the inverse view.
+
+use crate::Var;
+use kernels::{cat, copy_into, reshape};
+use tensor::{resolve_dim, Error, Result, Tensor};
+
+impl Var {
+    /// A new shape (a view when the layout allows, else a copy).
+    pub fn reshape(&self, shape: &[usize]) -> Result<Var> {
+        let y = reshape(self.data(), shape)?;
+        let input = self.shape().to_vec();
+        Ok(Var::from_op("reshape", y, vec![self.clone()], move |g| {
+            Ok(vec![Some(reshape(g, &input)?)])
+        }))
+    }
+
+    /// Keep dim 0, merge the rest: [B, ...] → [B, prod].
+    pub fn flatten_batch(&self) -> Result<Var> {
+        let b = *self
+            .shape()
+            .first()
+            .ok_or_else(|| Error::arg("flatten", self.shape(), "needs rank ≥ 1"))?;
+        let rest = self.data().numel() / b.max(1);
+        self.reshape(&[b, rest])
+    }
+
+    pub fn permute(&self, dims: &[usize]) -> Result<Var> {
+        let y = self.data().permute(dims)?;
+        let mut inverse = vec![0; dims.len()];
+        for (i, &d) in dims.iter().enumerate() {
+            inverse[d] = i;
+        }
+        Ok(Var::from_op("permute", y, vec![self.clone()], move |g| {
+            Ok(vec![Some(g.permute(&inverse)?)])
+        }))
+    }
+
+    pub fn transpose(&self, d0: isize, d1: isize) -> Result<Var> {
+        let y = self.data().transpose(d0, d1)?;
+        Ok(Var::from_op("transpose", y, vec![self.clone()], move |g| {
+            Ok(vec![Some(g.transpose(d0, d1)?)])
+        }))
+    }
+
+    pub fn t(&self) -> Result<Var> {
+        if self.shape().len() != 2 {
+            return Err(Error::arg("t", self.shape(), "expects a 2-D tensor"));
+        }
+        self.transpose(0, 1)
+    }
+
+    pub fn unsqueeze(&self, dim: isize) -> Result<Var> {
+        let y = self.data().unsqueeze(dim)?;
+        let input = self.shape().to_vec();
+        Ok(Var::from_op("unsqueeze", y, vec![self.clone()], move |g| {
+            Ok(vec![Some(reshape(g, &input)?)])
+        }))
+    }
+
+    pub fn squeeze(&self, dim: isize) -> Result<Var> {
+        let y = self.data().squeeze(dim)?;
+        let input = self.shape().to_vec();
+        Ok(Var::from_op("squeeze", y, vec![self.clone()], move |g| {
+            Ok(vec![Some(reshape(g, &input)?)])
+        }))
+    }
+
+    pub fn broadcast_to(&self, shape: &[usize]) -> Result<Var> {
+        let y = self.data().broadcast_to(shape)?;
+        let input = self.shape().to_vec();
+        Ok(Var::from_op(
+            "broadcast_to",
+            y,
+            vec![self.clone()],
+            move |g| Ok(vec![Some(kernels::sum_to_shape(g, &input)?)]),
+        ))
+    }
+
+    /// Elements `start..start+len` along `dim` (a view).
+    pub fn narrow(&self, dim: isize, start: usize, len: usize) -> Result<Var> {
+        let y = self.data().narrow(dim, start, len)?;
+        let x = self.data().clone();
+        Ok(Var::from_op("narrow", y, vec![self.clone()], move |g| {
+            let full = Tensor::zeros(x.shape(), g.dtype(), g.device())?;
+            copy_into(&full.narrow(dim, start, len)?, g)?;
+            Ok(vec![Some(full)])
+        }))
+    }
+
+    /// Concatenate along `dim`.
+    pub fn cat(xs: &[Var], dim: isize) -> Result<Var> {
+        stack_or_cat(xs, dim, false)
+    }
+
+    /// Stack along a new dimension `dim`.
+    pub fn stack(xs: &[Var], dim: isize) -> Result<Var> {
+        stack_or_cat(xs, dim, true)
+    }
+}
+
+fn stack_or_cat(xs: &[Var], dim: isize, new_dim: bool) -> Result<Var> {
+    let op = if new_dim { "stack" } else { "cat" };
+    let first = xs
+        .first()
+        .ok_or_else(|| Error::invalid(op, "needs at least one tensor"))?;
+    if new_dim && xs.iter().any(|x| x.shape() != first.shape()) {
+        let other = xs
+            .iter()
+            .find(|x| x.shape() != first.shape())
+            .map(|x| x.shape().to_vec())
+            .unwrap_or_default();
+        return Err(Error::shape_detail(
+            op,
+            first.shape(),
+            &other,
+            "stack needs equal shapes",
+        ));
+    }
+    let parts: Vec<Tensor> = xs
+        .iter()
+        .map(|x| {
+            if new_dim {
+                x.data().unsqueeze(dim)
+            } else {
+                Ok(x.data().clone())
+            }
+        })
+        .collect::<Result<_>>()?;
+    let d = resolve_dim(op, dim, parts[0].shape())?;
+    let y = cat(&parts, d as isize)?;
+    let sizes: Vec<usize> = parts.iter().map(|p| p.shape()[d]).collect();
+    let shapes: Vec<Vec<usize>> = xs.iter().map(|x| x.shape().to_vec()).collect();
+    Ok(Var::from_op(op, y, xs.to_vec(), move |g| {
+        let mut start = 0;
+        let mut out = Vec::with_capacity(sizes.len());
+        for (len, shape) in sizes.iter().zip(&shapes) {
+            out.push(Some(reshape(&g.narrow(d as isize, start, *len)?, shape)?));
+            start += len;
+        }
+        Ok(out)
+    }))
+}

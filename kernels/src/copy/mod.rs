@@ -1,0 +1,138 @@
+//! Copies between layouts: `contiguous` (only when needed), `reshape` (a view when
+//! the strides allow, else a copy), `cat`, writes into a view, and dtype casts.
+
+use crate::elementwise::strided::{map1, Plan};
+use tensor::{resolve_dim, CpuStorage, DType, Element, Error, Result, StorageKind, Tensor};
+
+/// A row-major dense tensor: the same tensor if it already is one, else a copy.
+pub fn contiguous(x: &Tensor) -> Result<Tensor> {
+    if x.is_contiguous() {
+        return Ok(x.clone());
+    }
+    dispatch1!(x, |s: T, l| Tensor::from_vec::<T>(
+        map1(s, l, |v: T| v),
+        l.shape()
+    ))
+}
+
+/// A tensor of a new shape: a view when the layout allows it, else a copy.
+pub fn reshape(x: &Tensor, shape: &[usize]) -> Result<Tensor> {
+    match x.view(shape) {
+        Ok(v) => Ok(v),
+        Err(Error::NotViewable { .. }) => contiguous(x)?.view(shape),
+        Err(e) => Err(e),
+    }
+}
+
+/// Convert the element type (a copy unless it already has `dtype`).
+pub fn to_dtype(x: &Tensor, dtype: DType) -> Result<Tensor> {
+    if x.dtype() == dtype {
+        return Ok(x.clone());
+    }
+    dispatch1!(x, |s: T, l| match dtype {
+        DType::F32 => Tensor::from_vec::<f32>(map1(s, l, |v: T| v.to_f64() as f32), l.shape()),
+        DType::F64 => Tensor::from_vec::<f64>(map1(s, l, |v: T| v.to_f64()), l.shape()),
+    })
+}
+
+/// Write `src` (broadcast to `dst`'s shape) into the view `dst`, in place.
+pub fn copy_into(dst: &Tensor, src: &Tensor) -> Result<()> {
+    crate::dispatch::check_same("copy_into", dst, src)?;
+    // Reading and writing the same buffer would need two locks on one storage.
+    let src = if src.same_storage(dst) {
+        crate::elementwise::unary(src, crate::UnaryOp::MulScalar(1.0))?
+    } else {
+        src.clone()
+    };
+    let ls = src.layout().broadcast_to(dst.shape())?;
+    let ld = dst.layout().clone();
+    let gs = src.storage();
+    let mut gd = dst.storage_mut();
+    match (gd.kind_mut(), gs.kind()) {
+        (StorageKind::Cpu(CpuStorage::F32(d)), StorageKind::Cpu(CpuStorage::F32(s))) => {
+            strided_copy(d, &ld, s, &ls)
+        }
+        (StorageKind::Cpu(CpuStorage::F64(d)), StorageKind::Cpu(CpuStorage::F64(s))) => {
+            strided_copy(d, &ld, s, &ls)
+        }
+        (StorageKind::Cuda(c), _) => match *c {},
+        (_, StorageKind::Cuda(c)) => match *c {},
+        _ => unreachable!("dtypes were checked equal"),
+    }
+    Ok(())
+}
+
+fn strided_copy<T: Element>(d: &mut [T], ld: &tensor::Layout, s: &[T], ls: &tensor::Layout) {
+    let plan = Plan::new(ld.shape(), [ld, ls]);
+    plan.for_runs(0, plan.numel(), |_, n, [od, os], [sd, ss]| {
+        for i in 0..n {
+            d[od + i * sd] = s[os + i * ss];
+        }
+    });
+}
+
+/// Concatenate along `dim`; every other dimension must agree.
+pub fn cat(xs: &[Tensor], dim: isize) -> Result<Tensor> {
+    let first = xs
+        .first()
+        .ok_or_else(|| Error::invalid("cat", "needs at least one tensor"))?;
+    let d = resolve_dim("cat", dim, first.shape())?;
+    let mut shape = first.shape().to_vec();
+    shape[d] = 0;
+    for x in xs {
+        let ok = x.rank() == first.rank()
+            && x.shape()
+                .iter()
+                .zip(first.shape())
+                .enumerate()
+                .all(|(i, (a, b))| i == d || a == b);
+        if !ok {
+            return Err(Error::shape_detail(
+                "cat",
+                first.shape(),
+                x.shape(),
+                format!("shapes differ outside dimension {d}"),
+            ));
+        }
+        shape[d] += x.shape()[d];
+    }
+    let out = Tensor::zeros(&shape, first.dtype(), first.device())?;
+    let mut start = 0;
+    for x in xs {
+        let len = x.shape()[d];
+        copy_into(&out.narrow(d as isize, start, len)?, x)?;
+        start += len;
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn contiguous_copies_only_when_needed() {
+        let a = Tensor::from_vec((0..6).map(|x| x as f32).collect(), &[2, 3]).unwrap();
+        assert!(contiguous(&a).unwrap().same_storage(&a));
+        let t = contiguous(&a.t().unwrap()).unwrap();
+        assert!(!t.same_storage(&a));
+        assert_eq!(t.to_vec_f32().unwrap(), vec![0., 3., 1., 4., 2., 5.]);
+        let r = reshape(&a.t().unwrap(), &[6]).unwrap();
+        assert_eq!(r.to_vec_f32().unwrap(), vec![0., 3., 1., 4., 2., 5.]);
+        assert!(reshape(&a, &[3, 2]).unwrap().same_storage(&a));
+    }
+
+    #[test]
+    fn cat_along_dims() {
+        let a = Tensor::from_vec(vec![1f32, 2., 3., 4.], &[2, 2]).unwrap();
+        let b = Tensor::from_vec(vec![5f32, 6.], &[2, 1]).unwrap();
+        assert_eq!(
+            cat(&[a.clone(), b.clone()], 1)
+                .unwrap()
+                .to_vec_f32()
+                .unwrap(),
+            vec![1., 2., 5., 3., 4., 6.]
+        );
+        assert!(cat(&[a, b], 0).is_err());
+    }
+}

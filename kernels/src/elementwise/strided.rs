@@ -1,0 +1,197 @@
+//! The elementwise engine: walks N strided (possibly broadcast) operands in the
+//! row-major order of the output, as runs along the innermost dimension.
+//!
+//! Dimensions are first coalesced (size-1 dims dropped, neighbours merged when every
+//! operand is dense across them), so that `[B, F] + [F]` becomes one inner run per
+//! row with strides (1, 1) and a contiguous tensor becomes one long run. The inner
+//! loops are specialised on unit and zero strides so that LLVM vectorises them.
+
+use crate::PARALLEL_THRESHOLD;
+use rayon::prelude::*;
+use tensor::Layout;
+
+/// Chunk of output elements per rayon task.
+const CHUNK: usize = 1 << 14;
+
+pub(crate) struct Plan<const N: usize> {
+    dims: Vec<usize>,
+    strides: [Vec<usize>; N],
+    offsets: [usize; N],
+    numel: usize,
+}
+
+impl<const N: usize> Plan<N> {
+    /// `layouts` must already have the output's shape (broadcast beforehand).
+    pub(crate) fn new(shape: &[usize], layouts: [&Layout; N]) -> Self {
+        let mut dims: Vec<usize> = Vec::with_capacity(shape.len());
+        let mut strides: [Vec<usize>; N] = std::array::from_fn(|_| Vec::with_capacity(shape.len()));
+        for (i, &d) in shape.iter().enumerate() {
+            if d == 1 {
+                continue;
+            }
+            let mergeable = dims.last().is_some()
+                && (0..N).all(|k| {
+                    let prev = *strides[k].last().unwrap();
+                    prev == layouts[k].strides()[i] * d
+                });
+            if mergeable {
+                *dims.last_mut().unwrap() *= d;
+                for k in 0..N {
+                    *strides[k].last_mut().unwrap() = layouts[k].strides()[i];
+                }
+            } else {
+                dims.push(d);
+                for k in 0..N {
+                    strides[k].push(layouts[k].strides()[i]);
+                }
+            }
+        }
+        if dims.is_empty() {
+            dims.push(1);
+            for s in strides.iter_mut() {
+                s.push(0);
+            }
+        }
+        Plan {
+            numel: shape.iter().product(),
+            offsets: std::array::from_fn(|k| layouts[k].offset()),
+            dims,
+            strides,
+        }
+    }
+
+    pub(crate) fn numel(&self) -> usize {
+        self.numel
+    }
+
+    /// Visit output positions `start..start+len` as inner runs:
+    /// `visit(pos_in_chunk, run_len, operand_offsets, operand_inner_strides)`.
+    pub(crate) fn for_runs(
+        &self,
+        start: usize,
+        len: usize,
+        mut visit: impl FnMut(usize, usize, [usize; N], [usize; N]),
+    ) {
+        let last = self.dims.len() - 1;
+        let inner = self.dims[last];
+        let inner_strides: [usize; N] = std::array::from_fn(|k| self.strides[k][last]);
+        let end = start + len;
+        let mut pos = start;
+        while pos < end {
+            let (mut row, col) = (pos / inner, pos % inner);
+            let mut offs = self.offsets;
+            for d in (0..last).rev() {
+                let i = row % self.dims[d];
+                row /= self.dims[d];
+                for k in 0..N {
+                    offs[k] += i * self.strides[k][d];
+                }
+            }
+            for k in 0..N {
+                offs[k] += col * inner_strides[k];
+            }
+            let run = (inner - col).min(end - pos);
+            visit(pos - start, run, offs, inner_strides);
+            pos += run;
+        }
+    }
+}
+
+/// Fill `out` (the whole output) by calling `fill(chunk_start, chunk)` over chunks,
+/// in parallel when the output is large.
+pub(crate) fn fill_chunks<T: Send>(out: &mut [T], fill: impl Fn(usize, &mut [T]) + Sync) {
+    if out.len() >= PARALLEL_THRESHOLD {
+        out.par_chunks_mut(CHUNK)
+            .enumerate()
+            .for_each(|(i, c)| fill(i * CHUNK, c));
+    } else {
+        fill(0, out);
+    }
+}
+
+#[inline(always)]
+pub(crate) fn run1<T: Copy, U>(out: &mut [U], a: &[T], oa: usize, sa: usize, f: &impl Fn(T) -> U) {
+    let n = out.len();
+    if sa == 1 {
+        for (o, &x) in out.iter_mut().zip(&a[oa..oa + n]) {
+            *o = f(x);
+        }
+    } else {
+        for (i, o) in out.iter_mut().enumerate() {
+            *o = f(a[oa + i * sa]);
+        }
+    }
+}
+
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn run2<T: Copy, U>(
+    out: &mut [U],
+    a: &[T],
+    oa: usize,
+    sa: usize,
+    b: &[T],
+    ob: usize,
+    sb: usize,
+    f: &impl Fn(T, T) -> U,
+) {
+    let n = out.len();
+    match (sa, sb) {
+        (1, 1) => {
+            for ((o, &x), &y) in out.iter_mut().zip(&a[oa..oa + n]).zip(&b[ob..ob + n]) {
+                *o = f(x, y);
+            }
+        }
+        (1, 0) => {
+            let y = b[ob];
+            for (o, &x) in out.iter_mut().zip(&a[oa..oa + n]) {
+                *o = f(x, y);
+            }
+        }
+        (0, 1) => {
+            let x = a[oa];
+            for (o, &y) in out.iter_mut().zip(&b[ob..ob + n]) {
+                *o = f(x, y);
+            }
+        }
+        _ => {
+            for (i, o) in out.iter_mut().enumerate() {
+                *o = f(a[oa + i * sa], b[ob + i * sb]);
+            }
+        }
+    }
+}
+
+/// out[i] = f(a[i]) over any layout.
+pub(crate) fn map1<T: Copy + Sync, U: Copy + Send + Default>(
+    a: &[T],
+    la: &Layout,
+    f: impl Fn(T) -> U + Sync,
+) -> Vec<U> {
+    let plan = Plan::new(la.shape(), [la]);
+    let mut out = vec![U::default(); plan.numel()];
+    fill_chunks(&mut out, |start, chunk| {
+        plan.for_runs(start, chunk.len(), |p, n, [oa], [sa]| {
+            run1(&mut chunk[p..p + n], a, oa, sa, &f)
+        });
+    });
+    out
+}
+
+/// out[i] = f(a[i], b[i]); both layouts already broadcast to the output shape.
+pub(crate) fn map2<T: Copy + Sync, U: Copy + Send + Default>(
+    a: &[T],
+    la: &Layout,
+    b: &[T],
+    lb: &Layout,
+    f: impl Fn(T, T) -> U + Sync,
+) -> Vec<U> {
+    let plan = Plan::new(la.shape(), [la, lb]);
+    let mut out = vec![U::default(); plan.numel()];
+    fill_chunks(&mut out, |start, chunk| {
+        plan.for_runs(start, chunk.len(), |p, n, [oa, ob], [sa, sb]| {
+            run2(&mut chunk[p..p + n], a, oa, sa, b, ob, sb, &f)
+        });
+    });
+    out
+}
