@@ -1,1 +1,5 @@
+//! Shared machinery of the correctness suite: central-difference gradient checks
+//! in f64 and the PyTorch parity harness. The tests themselves live in `tests/`.
 
+pub mod gradcheck;
+pub mod parity;

@@ -1,0 +1,210 @@
+//! PyTorch parity: every fixture of `PARITY_FIXTURES` (default
+//! `../shared/reference/fixtures`) is run through the engine and its `out`, every
+//! `grad_*` and any post-state (`running_mean`, `running_var`, `param_after`) are
+//! compared at 1e-4 relative / 1e-5 absolute. Each op family has a runner file;
+//! a runner returns `None` for ops it does not handle.
+
+mod conv;
+mod core;
+mod optim;
+
+use autograd::Var;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use tensor::Tensor;
+
+pub const RTOL: f64 = 1e-4;
+pub const ATOL: f64 = 1e-5;
+
+/// Ops that later issues bring; until a runner handles them they are skipped.
+pub const LATER_OPS: &[&str] = &[
+    "conv2d",
+    "conv_transpose2d",
+    "batchnorm1d",
+    "batchnorm2d",
+    "max_pool2d",
+    "adam",
+    "sgd",
+];
+
+/// Single elements whose PyTorch value cannot be reproduced from the fixture's
+/// stored inputs: the fixtures were computed in f64 and stored as f32, and
+/// bce_0's x[23] = 1 − 1e-9 rounds to exactly 1.0 in f32. PyTorch itself, given
+/// the stored input (in f32 or f64), returns −0.0 there, as we do; the f64 value
+/// 1.149e-2 depends on the lost digits. Every other element is compared.
+pub const UNRECOVERABLE: &[(&str, &str, usize)] = &[("bce_0", "grad_x", 23)];
+
+/// Tensors a fixture holds as results to check (everything else is an input).
+fn is_result_key(k: &str) -> bool {
+    k == "out"
+        || k.starts_with("grad_") && k != "grad_out"
+        || matches!(k, "running_mean" | "running_var" | "param_after")
+}
+
+pub struct Fixture {
+    pub name: String,
+    pub op: String,
+    pub params: serde_json::Value,
+    pub tensors: HashMap<String, Tensor>,
+}
+
+pub type RunResult = std::result::Result<HashMap<String, Tensor>, String>;
+
+impl Fixture {
+    pub fn load(path: &Path) -> std::result::Result<Fixture, String> {
+        let name = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or("?")
+            .to_string();
+        let bytes = std::fs::read(path)
+            .map_err(|e| format!("{name}: cannot read {}: {e}", path.display()))?;
+        let (_, meta) = safetensors::SafeTensors::read_metadata(&bytes)
+            .map_err(|e| format!("{name}: bad header: {e}"))?;
+        let md = meta.metadata().clone().unwrap_or_default();
+        let op = md
+            .get("op")
+            .cloned()
+            .ok_or_else(|| format!("{name}: metadata has no 'op'"))?;
+        let params = serde_json::from_str(md.get("params").map(String::as_str).unwrap_or("{}"))
+            .map_err(|e| format!("{name}: params are not JSON: {e}"))?;
+        let st =
+            safetensors::SafeTensors::deserialize(&bytes).map_err(|e| format!("{name}: {e}"))?;
+        let mut tensors = HashMap::new();
+        for (key, view) in st.tensors() {
+            if view.dtype() != safetensors::Dtype::F32 {
+                return Err(format!(
+                    "{name}: tensor {key} is {:?}, expected F32",
+                    view.dtype()
+                ));
+            }
+            let data: Vec<f32> = view
+                .data()
+                .chunks_exact(4)
+                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                .collect();
+            tensors.insert(
+                key.clone(),
+                Tensor::from_vec(data, view.shape()).map_err(|e| format!("{name}: {key}: {e}"))?,
+            );
+        }
+        Ok(Fixture {
+            name,
+            op,
+            params,
+            tensors,
+        })
+    }
+
+    pub fn get(&self, key: &str) -> std::result::Result<Tensor, String> {
+        self.tensors
+            .get(key)
+            .cloned()
+            .ok_or_else(|| format!("{}: fixture has no tensor '{key}'", self.name))
+    }
+    pub fn has(&self, key: &str) -> bool {
+        self.tensors.contains_key(key)
+    }
+    pub fn param_f64(&self, key: &str, default: f64) -> f64 {
+        self.params
+            .get(key)
+            .and_then(|v| v.as_f64().or_else(|| v.as_bool().map(|b| b as u8 as f64)))
+            .unwrap_or(default)
+    }
+    pub fn param_bool(&self, key: &str, default: bool) -> bool {
+        self.params
+            .get(key)
+            .and_then(|v| v.as_bool())
+            .unwrap_or(default)
+    }
+
+    /// Leaf vars for the named inputs (those the fixture has a `grad_` for
+    /// require grad), the output of `f`, backpropagated with `grad_out`, and the
+    /// results keyed as the fixture names them.
+    pub fn run_autograd(
+        &self,
+        inputs: &[&str],
+        f: impl FnOnce(&[Var]) -> tensor::Result<Var>,
+    ) -> RunResult {
+        let vars: Vec<Var> = inputs
+            .iter()
+            .map(|k| {
+                let t = self.get(k)?;
+                Ok(if self.has(&format!("grad_{k}")) {
+                    Var::param(t)
+                } else {
+                    Var::constant(t)
+                })
+            })
+            .collect::<std::result::Result<_, String>>()?;
+        let out = f(&vars).map_err(|e| format!("{}: forward: {e}", self.name))?;
+        let mut res = HashMap::new();
+        res.insert("out".to_string(), out.data().clone());
+        if out.requires_grad() {
+            out.backward_with(self.get("grad_out")?)
+                .map_err(|e| format!("{}: backward: {e}", self.name))?;
+        }
+        for (k, v) in inputs.iter().zip(&vars) {
+            if let Some(g) = v.grad() {
+                res.insert(format!("grad_{k}"), g);
+            }
+        }
+        Ok(res)
+    }
+}
+
+pub fn fixtures_dir() -> PathBuf {
+    match std::env::var_os("PARITY_FIXTURES") {
+        Some(d) => PathBuf::from(d),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/reference/fixtures"),
+    }
+}
+
+/// Run one fixture through whichever runner handles its op.
+pub fn run(fx: &Fixture) -> Option<RunResult> {
+    core::run(fx)
+        .or_else(|| conv::run(fx))
+        .or_else(|| optim::run(fx))
+}
+
+/// Compare computed results with the fixture's; every result key it holds must
+/// have been computed.
+pub fn compare(fx: &Fixture, got: &HashMap<String, Tensor>) -> Vec<String> {
+    let mut errs = Vec::new();
+    let mut keys: Vec<&String> = fx.tensors.keys().filter(|k| is_result_key(k)).collect();
+    keys.sort();
+    for k in keys {
+        let expected = &fx.tensors[k];
+        let Some(g) = got.get(k) else {
+            errs.push(format!("{}: '{k}' was not computed", fx.name));
+            continue;
+        };
+        if g.shape() != expected.shape() {
+            errs.push(format!(
+                "{}: '{k}' has shape {:?}, expected {:?}",
+                fx.name,
+                g.shape(),
+                expected.shape()
+            ));
+            continue;
+        }
+        let (gv, ev) = (
+            g.to_vec::<f64>().unwrap(),
+            expected.to_vec::<f64>().unwrap(),
+        );
+        let worst = gv
+            .iter()
+            .zip(&ev)
+            .enumerate()
+            .filter(|(i, _)| !UNRECOVERABLE.contains(&(fx.name.as_str(), k.as_str(), *i)))
+            .filter(|(_, (a, b))| !((*a - *b).abs() <= ATOL + RTOL * b.abs()))
+            .max_by(|x, y| (x.1 .0 - x.1 .1).abs().total_cmp(&(y.1 .0 - y.1 .1).abs()));
+        if let Some((i, (a, b))) = worst {
+            errs.push(format!(
+                "{}: '{k}' differs at element {i}: got {a:.7e}, PyTorch {b:.7e}",
+                fx.name
+            ));
+        }
+    }
+    errs
+}
