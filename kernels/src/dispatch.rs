@@ -5,7 +5,7 @@
 use tensor::{Element, Error, Result, Tensor};
 
 /// Element types the CPU kernels run on: storage access plus GEMM.
-pub trait KElem: tensor::CpuSlice + Element {
+pub trait KElem: tensor::CpuSlice + Element + crate::fastmath::FastMath {
     /// C = alpha·A·B + beta·C with arbitrary (row, column) strides.
     ///
     /// # Safety

@@ -7,6 +7,7 @@
 mod dispatch;
 pub mod copy;
 pub mod elementwise;
+pub mod fastmath;
 pub mod loss;
 pub mod matmul;
 pub mod reduce;

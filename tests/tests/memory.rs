@@ -8,7 +8,11 @@ use rand::SeedableRng;
 use tensor::{live_storage_stats, CpuStorage, StorageKind, Tensor};
 
 fn sgd_in_place(p: &Var, lr: f32) {
-    let g = p.grad().expect("gradient after backward").to_vec_f32().unwrap();
+    let g = p
+        .grad()
+        .expect("gradient after backward")
+        .to_vec_f32()
+        .unwrap();
     let mut s = p.data().storage_mut();
     if let StorageKind::Cpu(CpuStorage::F32(v)) = s.kind_mut() {
         for (w, gi) in v.iter_mut().zip(g) {
@@ -28,9 +32,21 @@ fn memory_is_flat_across_1000_steps() {
     let x = Tensor::randn(&[64, 16], 0.0, 1.0, &mut rng).unwrap();
     let y = Tensor::full(1.0, &[64, 1], tensor::DType::F32, tensor::Device::Cpu).unwrap();
     let step = |i: usize| -> f64 {
-        let h = Var::constant(x.clone()).linear(&w1, Some(&b1)).unwrap().leaky_relu(0.2).unwrap();
-        let h = h.dropout(0.3, true, &mut StdRng::seed_from_u64(i as u64)).unwrap();
-        let loss = h.linear(&w2, Some(&b2)).unwrap().sigmoid().unwrap().bce(&y).unwrap();
+        let h = Var::constant(x.clone())
+            .linear(&w1, Some(&b1))
+            .unwrap()
+            .leaky_relu(0.2)
+            .unwrap();
+        let h = h
+            .dropout(0.3, true, &mut StdRng::seed_from_u64(i as u64))
+            .unwrap();
+        let loss = h
+            .linear(&w2, Some(&b2))
+            .unwrap()
+            .sigmoid()
+            .unwrap()
+            .bce(&y)
+            .unwrap();
         for p in params {
             p.zero_grad();
         }
@@ -51,6 +67,9 @@ fn memory_is_flat_across_1000_steps() {
         last = step(i);
     }
     let after = live_storage_stats();
-    assert_eq!(before, after, "live (storages, bytes) grew from {before:?} to {after:?} over 990 steps");
+    assert_eq!(
+        before, after,
+        "live (storages, bytes) grew from {before:?} to {after:?} over 990 steps"
+    );
     assert!(last < first, "the loss should fall: {first} → {last}");
 }

@@ -4,8 +4,9 @@
 
 pub(crate) mod strided;
 
+use crate::dispatch::KElem;
 use strided::{map1, map2};
-use tensor::{broadcast_shapes, Element, Layout, Result, Tensor};
+use tensor::{broadcast_shapes, Layout, Result, Tensor};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum UnaryOp {
@@ -53,30 +54,19 @@ pub enum BinaryOp {
     PowBackward(f64),
 }
 
-#[inline(always)]
-fn sigmoid<T: Element>(x: T) -> T {
-    // Written so that neither branch overflows: exp of a non-positive number only.
-    if x >= T::ZERO {
-        T::ONE / (T::ONE + (-x).exp())
-    } else {
-        let e = x.exp();
-        e / (T::ONE + e)
-    }
-}
-
-fn apply_unary<T: Element>(s: &[T], l: &Layout, op: UnaryOp) -> Vec<T> {
+fn apply_unary<T: KElem>(s: &[T], l: &Layout, op: UnaryOp) -> Vec<T> {
     let c = |v: f64| T::from_f64(v);
     match op {
         UnaryOp::Neg => map1(s, l, |x: T| -x),
-        UnaryOp::Exp => map1(s, l, |x: T| x.exp()),
+        UnaryOp::Exp => map1(s, l, |x: T| x.fast_exp()),
         UnaryOp::Log => map1(s, l, |x: T| x.ln()),
         UnaryOp::Sqrt => map1(s, l, |x: T| x.sqrt()),
         UnaryOp::Abs => map1(s, l, |x: T| x.abs()),
         UnaryOp::Square => map1(s, l, |x: T| x * x),
         UnaryOp::Recip => map1(s, l, |x: T| T::ONE / x),
         UnaryOp::Relu => map1(s, l, |x: T| if x > T::ZERO { x } else { T::ZERO }),
-        UnaryOp::Tanh => map1(s, l, |x: T| x.tanh()),
-        UnaryOp::Sigmoid => map1(s, l, sigmoid::<T>),
+        UnaryOp::Tanh => map1(s, l, |x: T| x.fast_tanh()),
+        UnaryOp::Sigmoid => map1(s, l, |x: T| x.fast_sigmoid()),
         UnaryOp::LeakyRelu(a) => {
             let a = c(a);
             map1(s, l, move |x: T| if x > T::ZERO { x } else { x * a })
@@ -109,7 +99,7 @@ fn apply_unary<T: Element>(s: &[T], l: &Layout, op: UnaryOp) -> Vec<T> {
     }
 }
 
-fn apply_binary<T: Element>(a: &[T], la: &Layout, b: &[T], lb: &Layout, op: BinaryOp) -> Vec<T> {
+fn apply_binary<T: KElem>(a: &[T], la: &Layout, b: &[T], lb: &Layout, op: BinaryOp) -> Vec<T> {
     let c = |v: f64| T::from_f64(v);
     match op {
         BinaryOp::Add => map2(a, la, b, lb, |x: T, y: T| x + y),

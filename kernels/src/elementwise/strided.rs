@@ -8,6 +8,7 @@
 
 use crate::PARALLEL_THRESHOLD;
 use rayon::prelude::*;
+use std::mem::MaybeUninit;
 use tensor::Layout;
 
 /// Chunk of output elements per rayon task.
@@ -110,15 +111,21 @@ pub(crate) fn fill_chunks<T: Send>(out: &mut [T], fill: impl Fn(usize, &mut [T])
 }
 
 #[inline(always)]
-pub(crate) fn run1<T: Copy, U>(out: &mut [U], a: &[T], oa: usize, sa: usize, f: &impl Fn(T) -> U) {
+pub(crate) fn run1<T: Copy, U>(
+    out: &mut [MaybeUninit<U>],
+    a: &[T],
+    oa: usize,
+    sa: usize,
+    f: &impl Fn(T) -> U,
+) {
     let n = out.len();
     if sa == 1 {
         for (o, &x) in out.iter_mut().zip(&a[oa..oa + n]) {
-            *o = f(x);
+            o.write(f(x));
         }
     } else {
         for (i, o) in out.iter_mut().enumerate() {
-            *o = f(a[oa + i * sa]);
+            o.write(f(a[oa + i * sa]));
         }
     }
 }
@@ -126,7 +133,7 @@ pub(crate) fn run1<T: Copy, U>(out: &mut [U], a: &[T], oa: usize, sa: usize, f: 
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn run2<T: Copy, U>(
-    out: &mut [U],
+    out: &mut [MaybeUninit<U>],
     a: &[T],
     oa: usize,
     sa: usize,
@@ -139,47 +146,132 @@ pub(crate) fn run2<T: Copy, U>(
     match (sa, sb) {
         (1, 1) => {
             for ((o, &x), &y) in out.iter_mut().zip(&a[oa..oa + n]).zip(&b[ob..ob + n]) {
-                *o = f(x, y);
+                o.write(f(x, y));
             }
         }
         (1, 0) => {
             let y = b[ob];
             for (o, &x) in out.iter_mut().zip(&a[oa..oa + n]) {
-                *o = f(x, y);
+                o.write(f(x, y));
             }
         }
         (0, 1) => {
             let x = a[oa];
             for (o, &y) in out.iter_mut().zip(&b[ob..ob + n]) {
-                *o = f(x, y);
+                o.write(f(x, y));
             }
         }
         _ => {
             for (i, o) in out.iter_mut().enumerate() {
-                *o = f(a[oa + i * sa], b[ob + i * sb]);
+                o.write(f(a[oa + i * sa], b[ob + i * sb]));
             }
         }
     }
 }
 
+/// True when the CPU has AVX2 and FMA (detected once, then a cached load).
+#[inline(always)]
+fn has_avx2() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+// The same inner loops compiled a second time with AVX2 enabled: the default
+// x86-64 target only allows SSE2, so this doubles the vector width where the
+// CPU has it, while the binary still runs on any x86-64.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn run1_avx2<T: Copy, U>(
+    out: &mut [MaybeUninit<U>],
+    a: &[T],
+    oa: usize,
+    sa: usize,
+    f: &impl Fn(T) -> U,
+) {
+    run1(out, a, oa, sa, f)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+#[allow(clippy::too_many_arguments)]
+unsafe fn run2_avx2<T: Copy, U>(
+    out: &mut [MaybeUninit<U>],
+    a: &[T],
+    oa: usize,
+    sa: usize,
+    b: &[T],
+    ob: usize,
+    sb: usize,
+    f: &impl Fn(T, T) -> U,
+) {
+    run2(out, a, oa, sa, b, ob, sb, f)
+}
+
+#[inline(always)]
+fn run1_best<T: Copy, U>(
+    out: &mut [MaybeUninit<U>],
+    a: &[T],
+    oa: usize,
+    sa: usize,
+    f: &impl Fn(T) -> U,
+) {
+    #[cfg(target_arch = "x86_64")]
+    if has_avx2() {
+        // SAFETY: the CPU supports the features run1_avx2 was compiled for.
+        return unsafe { run1_avx2(out, a, oa, sa, f) };
+    }
+    run1(out, a, oa, sa, f)
+}
+
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn run2_best<T: Copy, U>(
+    out: &mut [MaybeUninit<U>],
+    a: &[T],
+    oa: usize,
+    sa: usize,
+    b: &[T],
+    ob: usize,
+    sb: usize,
+    f: &impl Fn(T, T) -> U,
+) {
+    #[cfg(target_arch = "x86_64")]
+    if has_avx2() {
+        // SAFETY: the CPU supports the features run2_avx2 was compiled for.
+        return unsafe { run2_avx2(out, a, oa, sa, b, ob, sb, f) };
+    }
+    run2(out, a, oa, sa, b, ob, sb, f)
+}
+
 /// out[i] = f(a[i]) over any layout.
-pub(crate) fn map1<T: Copy + Sync, U: Copy + Send + Default>(
+pub(crate) fn map1<T: Copy + Sync, U: Copy + Send>(
     a: &[T],
     la: &Layout,
     f: impl Fn(T) -> U + Sync,
 ) -> Vec<U> {
     let plan = Plan::new(la.shape(), [la]);
-    let mut out = vec![U::default(); plan.numel()];
-    fill_chunks(&mut out, |start, chunk| {
-        plan.for_runs(start, chunk.len(), |p, n, [oa], [sa]| {
-            run1(&mut chunk[p..p + n], a, oa, sa, &f)
-        });
-    });
+    let mut out = Vec::with_capacity(plan.numel());
+    fill_chunks(
+        &mut out.spare_capacity_mut()[..plan.numel()],
+        |start, chunk| {
+            plan.for_runs(start, chunk.len(), |p, n, [oa], [sa]| {
+                run1_best(&mut chunk[p..p + n], a, oa, sa, &f)
+            });
+        },
+    );
+    // SAFETY: the runs of the plan cover every output position exactly once.
+    unsafe { out.set_len(plan.numel()) };
     out
 }
 
 /// out[i] = f(a[i], b[i]); both layouts already broadcast to the output shape.
-pub(crate) fn map2<T: Copy + Sync, U: Copy + Send + Default>(
+pub(crate) fn map2<T: Copy + Sync, U: Copy + Send>(
     a: &[T],
     la: &Layout,
     b: &[T],
@@ -187,11 +279,16 @@ pub(crate) fn map2<T: Copy + Sync, U: Copy + Send + Default>(
     f: impl Fn(T, T) -> U + Sync,
 ) -> Vec<U> {
     let plan = Plan::new(la.shape(), [la, lb]);
-    let mut out = vec![U::default(); plan.numel()];
-    fill_chunks(&mut out, |start, chunk| {
-        plan.for_runs(start, chunk.len(), |p, n, [oa, ob], [sa, sb]| {
-            run2(&mut chunk[p..p + n], a, oa, sa, b, ob, sb, &f)
-        });
-    });
+    let mut out = Vec::with_capacity(plan.numel());
+    fill_chunks(
+        &mut out.spare_capacity_mut()[..plan.numel()],
+        |start, chunk| {
+            plan.for_runs(start, chunk.len(), |p, n, [oa, ob], [sa, sb]| {
+                run2_best(&mut chunk[p..p + n], a, oa, sa, b, ob, sb, &f)
+            });
+        },
+    );
+    // SAFETY: the runs of the plan cover every output position exactly once.
+    unsafe { out.set_len(plan.numel()) };
     out
 }

@@ -3,6 +3,7 @@
 
 use crate::copy::contiguous;
 use crate::elementwise::strided::map2;
+use crate::fastmath::FastMath;
 use crate::reduce::cpu::sum_run;
 use rayon::prelude::*;
 use tensor::{Element, Error, Result, Tensor};
@@ -82,14 +83,7 @@ pub fn bce_with_logits_backward(x: &Tensor, y: &Tensor, g: &Tensor) -> Result<Te
     let scale = upstream(g)? / x.numel() as f64;
     dispatch2!("bce_with_logits_backward", x, y, |sx, sy: T, lx, ly| {
         let s = T::from_f64(scale);
-        let grad = map2(sx, lx, sy, ly, |x: T, y: T| {
-            let sig = if x >= T::ZERO {
-                T::ONE / (T::ONE + (-x).exp())
-            } else {
-                x.exp() / (T::ONE + x.exp())
-            };
-            s * (sig - y)
-        });
+        let grad = map2(sx, lx, sy, ly, |x: T, y: T| s * (x.fast_sigmoid() - y));
         Tensor::from_vec::<T>(grad, lx.shape())
     })
 }

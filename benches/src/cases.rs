@@ -1,0 +1,94 @@
+//! Each case of cases.json as a closure doing forward + backward, with the same
+//! shapes and semantics as bench_torch.py's `op_case`.
+
+use autograd::Var;
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+use serde_json::Value;
+use tensor::{DType, Device, Error, Result, Tensor};
+
+pub type Step = Box<dyn FnMut() -> Result<()>>;
+
+fn dims(c: &Value, key: &str) -> Result<Vec<usize>> {
+    c.get(key)
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_u64)
+                .map(|v| v as usize)
+                .collect()
+        })
+        .ok_or_else(|| Error::invalid("bench", format!("case has no '{key}' shape")))
+}
+
+fn num(c: &Value, key: &str) -> Result<usize> {
+    c.get(key)
+        .and_then(Value::as_u64)
+        .map(|v| v as usize)
+        .ok_or_else(|| Error::invalid("bench", format!("case has no '{key}'")))
+}
+
+/// PyTorch's default nn.Linear / nn.Conv init bound: U(±1/√fan_in).
+fn uniform_param(shape: &[usize], fan_in: usize, rng: &mut StdRng) -> Result<Var> {
+    let b = 1.0 / (fan_in as f32).sqrt();
+    Ok(Var::param(Tensor::rand_uniform(shape, -b, b, rng)?))
+}
+
+/// Build the closure for a case; `Ok(None)` when the engine lacks the op.
+pub fn build(c: &Value, device: Device) -> Result<Option<Step>> {
+    if device != Device::Cpu {
+        return Err(Error::Unsupported {
+            op: "bench",
+            device,
+            msg: "the CUDA backend is not built yet".into(),
+        });
+    }
+    let mut rng = StdRng::seed_from_u64(0);
+    let op = c.get("op").and_then(Value::as_str).unwrap_or("");
+    let step: Step = match op {
+        "linear" => {
+            let x = dims(c, "x")?;
+            let (b, i, o) = (x[0], x[1], num(c, "out_features")?);
+            let w = uniform_param(&[o, i], i, &mut rng)?;
+            let bias = uniform_param(&[o], i, &mut rng)?;
+            let x = Var::param(Tensor::randn(&[b, i], 0.0, 1.0, &mut rng)?);
+            Box::new(move || x.linear(&w, Some(&bias))?.sum_all()?.backward())
+        }
+        "matmul" => {
+            let a = Var::param(Tensor::randn(&dims(c, "a")?, 0.0, 1.0, &mut rng)?);
+            let b = Var::param(Tensor::randn(&dims(c, "b")?, 0.0, 1.0, &mut rng)?);
+            Box::new(move || a.matmul(&b)?.sum_all()?.backward())
+        }
+        "leaky_relu" | "relu" | "tanh" | "sigmoid" => {
+            let x = Var::param(Tensor::randn(&dims(c, "x")?, 0.0, 1.0, &mut rng)?);
+            let op = op.to_string();
+            Box::new(move || {
+                let y = match op.as_str() {
+                    "leaky_relu" => x.leaky_relu(0.2)?,
+                    "relu" => x.relu()?,
+                    "tanh" => x.tanh()?,
+                    _ => x.sigmoid()?,
+                };
+                y.sum_all()?.backward()
+            })
+        }
+        "bce" => {
+            let shape = dims(c, "x")?;
+            let p = Tensor::rand_uniform(&shape, 0.0, 1.0, &mut rng)?;
+            let p = Var::param(kernels::unary(
+                &p,
+                kernels::UnaryOp::Clamp(1e-3, 1.0 - 1e-3),
+            )?);
+            let y = Tensor::ones(&shape, DType::F32, Device::Cpu)?;
+            Box::new(move || p.bce(&y)?.backward())
+        }
+        "bce_with_logits" => {
+            let shape = dims(c, "x")?;
+            let x = Var::param(Tensor::randn(&shape, 0.0, 1.0, &mut rng)?);
+            let y = Tensor::ones(&shape, DType::F32, Device::Cpu)?;
+            Box::new(move || x.bce_with_logits(&y)?.backward())
+        }
+        _ => return Ok(None),
+    };
+    Ok(Some(step))
+}

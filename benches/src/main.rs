@@ -1,0 +1,133 @@
+//! `cargo run -p benches --release -- [--only SUBSTRING] [--live-pytorch PYTHON] ...`
+//!
+//! Times every case of cases.json (forward + backward; train_step = one D and one
+//! G update) with bench_torch.py's rule and prints ours beside PyTorch's figures,
+//! read from a JSON file or measured live in the same run.
+
+mod cases;
+mod report;
+mod timing;
+
+use clap::Parser;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use tensor::Device;
+
+fn reference_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/reference")
+}
+
+#[derive(Parser)]
+#[command(
+    about = "Benchmark every case of cases.json against PyTorch (ratio = ours / PyTorch, lower is better)"
+)]
+struct Args {
+    /// Device to run on: cpu or cuda.
+    #[arg(long, default_value = "cpu")]
+    device: String,
+    /// Only cases whose name contains this substring.
+    #[arg(long, default_value = "")]
+    only: String,
+    /// Worker threads for our kernels (and for PyTorch when run live).
+    #[arg(long, default_value_t = 2)]
+    threads: usize,
+    /// The benchmark cases.
+    #[arg(long)]
+    cases: Option<PathBuf>,
+    /// PyTorch's figures as written by bench_torch.py --out.
+    #[arg(long)]
+    reference: Option<PathBuf>,
+    /// Measure PyTorch in this run with this Python (which has torch installed).
+    #[arg(long, value_name = "PYTHON")]
+    live_pytorch: Option<PathBuf>,
+    /// Write our figures (and PyTorch's) as JSON.
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+    /// Write the table as Markdown with machine, date and command (docs/benchmarks.md).
+    #[arg(long, value_name = "FILE")]
+    markdown: Option<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    match run(Args::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: Args) -> Result<(), String> {
+    let device: Device = args.device.parse()?;
+    if args.threads == 0 {
+        return Err("--threads must be at least 1".into());
+    }
+    // matrixmultiply reads its thread count once, at its first GEMM.
+    std::env::set_var("MATMUL_NUM_THREADS", args.threads.to_string());
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(args.threads)
+        .build_global()
+        .map_err(|e| e.to_string())?;
+    let cases_path = args
+        .cases
+        .clone()
+        .unwrap_or_else(|| reference_dir().join("cases.json"));
+    let cases: Value = read_json(&cases_path)?;
+    let cases = cases["cases"]
+        .as_array()
+        .cloned()
+        .ok_or(format!("{}: no 'cases' array", cases_path.display()))?;
+    let selected: Vec<&Value> = cases
+        .iter()
+        .filter(|c| c["name"].as_str().is_some_and(|n| n.contains(&args.only)))
+        .collect();
+    if selected.is_empty() {
+        return Err(format!("no case matches --only '{}'", args.only));
+    }
+    let (torch, torch_meta) = match &args.live_pytorch {
+        Some(py) => {
+            report::live_pytorch(py, &reference_dir(), &args.device, args.threads, &args.only)?
+        }
+        None => {
+            let path = args
+                .reference
+                .clone()
+                .unwrap_or_else(|| reference_dir().join(format!("pytorch-{}.json", args.device)));
+            let v = read_json(&path)?;
+            (
+                v["results"].clone(),
+                format!("{} ({})", path.display(), v["meta"]),
+            )
+        }
+    };
+    let mut rows = Vec::new();
+    for c in selected {
+        let name = c["name"].as_str().unwrap_or("?").to_string();
+        let ours = match cases::build(c, device).map_err(|e| format!("{name}: {e}"))? {
+            Some(step) => Some(timing::time_it(step).map_err(|e| format!("{name}: {e}"))?),
+            None => None,
+        };
+        let row = report::Row {
+            torch_ms: torch[&name].as_f64(),
+            ours_ms: ours.map(|t| t.median_ms),
+            name,
+        };
+        report::print_row(&row);
+        rows.push(row);
+    }
+    report::print_summary(&rows);
+    if let Some(p) = &args.json {
+        report::write_json(p, &rows, &args.device, args.threads, &torch_meta)?;
+    }
+    if let Some(p) = &args.markdown {
+        report::write_markdown(p, &rows, &args.device, args.threads, &torch_meta)?;
+    }
+    Ok(())
+}
+
+fn read_json(p: &Path) -> Result<Value, String> {
+    let s = std::fs::read_to_string(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?;
+    serde_json::from_str(&s).map_err(|e| format!("{} is not valid JSON: {e}", p.display()))
+}
