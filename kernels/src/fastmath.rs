@@ -2,6 +2,10 @@
 //! scalar calls). f64 keeps the standard library's, so gradient checks in f64 run
 //! at full precision. Accuracy of the f32 versions is tested against std below.
 
+// The polynomial coefficients are kept digit for digit as published (Cephes,
+// Eigen), even where f32 cannot hold every digit.
+#![allow(clippy::excessive_precision)]
+
 use tensor::Element;
 
 /// Element-level math the kernels use in their hot loops.

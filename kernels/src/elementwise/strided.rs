@@ -23,6 +23,7 @@ pub(crate) struct Plan<const N: usize> {
 
 impl<const N: usize> Plan<N> {
     /// `layouts` must already have the output's shape (broadcast beforehand).
+    #[allow(clippy::needless_range_loop)] // k indexes several parallel arrays
     pub(crate) fn new(shape: &[usize], layouts: [&Layout; N]) -> Self {
         let mut dims: Vec<usize> = Vec::with_capacity(shape.len());
         let mut strides: [Vec<usize>; N] = std::array::from_fn(|_| Vec::with_capacity(shape.len()));
@@ -67,6 +68,7 @@ impl<const N: usize> Plan<N> {
 
     /// Visit output positions `start..start+len` as inner runs:
     /// `visit(pos_in_chunk, run_len, operand_offsets, operand_inner_strides)`.
+    #[allow(clippy::needless_range_loop)] // k indexes several parallel arrays
     pub(crate) fn for_runs(
         &self,
         start: usize,

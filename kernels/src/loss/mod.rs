@@ -177,9 +177,9 @@ pub fn cross_entropy_backward(logits: &Tensor, labels: &[usize], g: &Tensor) -> 
         let mut p = softmax_rows(&s[l.offset()..l.offset() + l.numel()], c);
         let sc = T::from_f64(scale);
         for (row, &lab) in p.chunks_mut(c).zip(labels) {
-            row[lab] = row[lab] - T::ONE;
+            row[lab] -= T::ONE;
             for v in row.iter_mut() {
-                *v = *v * sc;
+                *v *= sc;
             }
         }
         Tensor::from_vec::<T>(p, &[n, c])

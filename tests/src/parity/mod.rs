@@ -153,6 +153,11 @@ impl Fixture {
     }
 }
 
+/// Within tolerance; NaN on either side is never close.
+fn close(got: f64, expected: f64) -> bool {
+    (got - expected).abs() <= ATOL + RTOL * expected.abs()
+}
+
 pub fn fixtures_dir() -> PathBuf {
     match std::env::var_os("PARITY_FIXTURES") {
         Some(d) => PathBuf::from(d),
@@ -197,7 +202,7 @@ pub fn compare(fx: &Fixture, got: &HashMap<String, Tensor>) -> Vec<String> {
             .zip(&ev)
             .enumerate()
             .filter(|(i, _)| !UNRECOVERABLE.contains(&(fx.name.as_str(), k.as_str(), *i)))
-            .filter(|(_, (a, b))| !((*a - *b).abs() <= ATOL + RTOL * b.abs()))
+            .filter(|(_, (a, b))| !close(**a, **b))
             .max_by(|x, y| (x.1 .0 - x.1 .1).abs().total_cmp(&(y.1 .0 - y.1 .1).abs()));
         if let Some((i, (a, b))) = worst {
             errs.push(format!(
