@@ -1,8 +1,7 @@
 //! Every PyTorch fixture, run through the engine. Fails naming each fixture that
-//! does not match or whose op no runner handles (except the ops of later issues,
-//! which are reported as skipped).
+//! does not match or whose op no runner handles: nothing is skipped.
 
-use tests::parity::{compare, fixtures_dir, run, Fixture, LATER_OPS};
+use tests::parity::{compare, fixtures_dir, run, Fixture};
 
 #[test]
 fn pytorch_parity_fixtures() {
@@ -19,7 +18,7 @@ fn pytorch_parity_fixtures() {
         .collect();
     paths.sort();
     assert!(!paths.is_empty(), "no fixtures in {}", dir.display());
-    let (mut passed, mut skipped, mut failures) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut passed, mut failures) = (Vec::new(), Vec::new());
     for p in &paths {
         let fx = match Fixture::load(p) {
             Ok(f) => f,
@@ -29,7 +28,6 @@ fn pytorch_parity_fixtures() {
             }
         };
         match run(&fx) {
-            None if LATER_OPS.contains(&fx.op.as_str()) => skipped.push(fx.name.clone()),
             None => failures.push(format!("{}: no runner for op '{}'", fx.name, fx.op)),
             Some(Err(e)) => failures.push(e),
             Some(Ok(got)) => {
@@ -46,11 +44,6 @@ fn pytorch_parity_fixtures() {
         "parity: {} fixtures passed: {}",
         passed.len(),
         passed.join(", ")
-    );
-    println!(
-        "parity: {} skipped (ops of later issues): {}",
-        skipped.len(),
-        skipped.join(", ")
     );
     assert!(
         failures.is_empty(),

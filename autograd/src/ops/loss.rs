@@ -62,31 +62,43 @@ impl Var {
         if !train || p == 0.0 {
             return Ok(self.clone());
         }
-        let keep = if p < 1.0 { 1.0 / (1.0 - p) } else { 0.0 };
-        let n = self.data().numel();
-        let mask = match self.data().dtype() {
-            tensor::DType::F32 => CpuStorage::F32(
-                (0..n)
-                    .map(|_| {
-                        if rng.random::<f64>() < p {
-                            0.0
-                        } else {
-                            keep as f32
-                        }
-                    })
-                    .collect(),
-            ),
-            tensor::DType::F64 => CpuStorage::F64(
-                (0..n)
-                    .map(|_| if rng.random::<f64>() < p { 0.0 } else { keep })
-                    .collect(),
-            ),
+        let device = self.data().device();
+        let mask = if device.is_cuda() {
+            // On a GPU the mask is drawn there (Philox, random.cu), seeded from
+            // `rng`: no host→device copy per step.
+            kernels::random::dropout_mask(self.shape(), p, rng.random::<u64>(), 0, device)?
+        } else {
+            cpu_mask(self.data(), p, rng)
         };
-        let mask =
-            Tensor::from_storage(Storage::cpu(mask), tensor::Layout::contiguous(self.shape()));
         let y = binary(self.data(), &mask, BinaryOp::Mul)?;
         Ok(Var::from_op("dropout", y, vec![self.clone()], move |g| {
             Ok(vec![Some(binary(g, &mask, BinaryOp::Mul)?)])
         }))
     }
+}
+
+/// The CPU mask, drawn element by element from `rng` (the stream the parity
+/// fixtures were made with).
+fn cpu_mask<R: Rng + ?Sized>(x: &Tensor, p: f64, rng: &mut R) -> Tensor {
+    let keep = if p < 1.0 { 1.0 / (1.0 - p) } else { 0.0 };
+    let n = x.numel();
+    let mask = match x.dtype() {
+        tensor::DType::F32 => CpuStorage::F32(
+            (0..n)
+                .map(|_| {
+                    if rng.random::<f64>() < p {
+                        0.0
+                    } else {
+                        keep as f32
+                    }
+                })
+                .collect(),
+        ),
+        tensor::DType::F64 => CpuStorage::F64(
+            (0..n)
+                .map(|_| if rng.random::<f64>() < p { 0.0 } else { keep })
+                .collect(),
+        ),
+    };
+    Tensor::from_storage(Storage::cpu(mask), tensor::Layout::contiguous(x.shape()))
 }

@@ -16,17 +16,6 @@ use tensor::Tensor;
 pub const RTOL: f64 = 1e-4;
 pub const ATOL: f64 = 1e-5;
 
-/// Ops that later issues bring; until a runner handles them they are skipped.
-pub const LATER_OPS: &[&str] = &[
-    "conv2d",
-    "conv_transpose2d",
-    "batchnorm1d",
-    "batchnorm2d",
-    "max_pool2d",
-    "adam",
-    "sgd",
-];
-
 /// Single elements whose PyTorch value cannot be reproduced from the fixture's
 /// stored inputs: the fixtures were computed in f64 and stored as f32, and
 /// bce_0's x[23] = 1 − 1e-9 rounds to exactly 1.0 in f32. PyTorch itself, given

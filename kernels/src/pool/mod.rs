@@ -1,0 +1,216 @@
+//! 2-D max pooling (no padding, floor mode), as `F.max_pool2d(x, kernel,
+//! stride)`. The forward records, for every output, where in its input plane
+//! the maximum was; the backward scatters the output gradient there (adding up
+//! where overlapping windows picked the same input). Parallel over planes.
+
+use crate::copy::contiguous;
+use crate::PARALLEL_THRESHOLD;
+use rayon::prelude::*;
+use tensor::{Element, Error, Result, Tensor};
+
+/// The argmax of each output within its input plane, plus the shapes it was
+/// recorded for; opaque so that a backward can only get indices a forward made.
+#[derive(Clone, Debug)]
+pub struct PoolIndices {
+    idx: Vec<u32>,
+    input_shape: Vec<usize>,
+    output_shape: Vec<usize>,
+}
+
+impl PoolIndices {
+    pub fn input_shape(&self) -> &[usize] {
+        &self.input_shape
+    }
+    pub fn output_shape(&self) -> &[usize] {
+        &self.output_shape
+    }
+}
+
+fn pool_plane<T: Element>(
+    src: &[T],
+    w: usize,
+    (oh, ow): (usize, usize),
+    k: usize,
+    s: usize,
+    out: &mut [T],
+    idx: &mut [u32],
+) {
+    for oy in 0..oh {
+        for ox in 0..ow {
+            let first = oy * s * w + ox * s;
+            let (mut best, mut at) = (src[first], first);
+            for ki in 0..k {
+                let row = first + ki * w;
+                for (j, &v) in src[row..row + k].iter().enumerate() {
+                    // PyTorch's rule: the first maximum wins, and NaN propagates.
+                    if v > best || v.is_nan() {
+                        best = v;
+                        at = row + j;
+                    }
+                }
+            }
+            out[oy * ow + ox] = best;
+            idx[oy * ow + ox] = at as u32;
+        }
+    }
+}
+
+/// Max over `kernel`×`kernel` windows every `stride` pixels of x [N, C, H, W]
+/// → [N, C, (H − k)/s + 1, (W − k)/s + 1], and where each maximum came from.
+pub fn max_pool2d(x: &Tensor, kernel: usize, stride: usize) -> Result<(Tensor, PoolIndices)> {
+    let op = "max_pool2d";
+    let &[n, c, h, w] = x.shape() else {
+        return Err(Error::arg(op, x.shape(), "input must be 4-D [N, C, H, W]"));
+    };
+    if kernel == 0 || stride == 0 {
+        return Err(Error::arg(
+            op,
+            x.shape(),
+            format!("kernel {kernel} and stride {stride} must be positive"),
+        ));
+    }
+    if kernel > h || kernel > w {
+        return Err(Error::arg(
+            op,
+            x.shape(),
+            format!("kernel {kernel} is larger than the input plane {h}×{w}"),
+        ));
+    }
+    if h.checked_mul(w).is_none_or(|hw| hw > u32::MAX as usize) {
+        return Err(Error::arg(
+            op,
+            x.shape(),
+            "input planes beyond 2^32 elements",
+        ));
+    }
+    let (oh, ow) = ((h - kernel) / stride + 1, (w - kernel) / stride + 1);
+    let out_shape = vec![n, c, oh, ow];
+    let xc = contiguous(x)?;
+    let mut idx = vec![0u32; n * c * oh * ow];
+    let y = dispatch1!(&xc, |s: T, l| {
+        let src = &s[l.offset()..l.offset() + l.numel()];
+        let mut out = vec![T::ZERO; n * c * oh * ow];
+        let plane = |(p, (o, i)): (usize, (&mut [T], &mut [u32]))| {
+            pool_plane(
+                &src[p * h * w..(p + 1) * h * w],
+                w,
+                (oh, ow),
+                kernel,
+                stride,
+                o,
+                i,
+            )
+        };
+        // oh, ow ≥ 1 as the kernel fits the plane
+        if l.numel() >= PARALLEL_THRESHOLD {
+            out.par_chunks_mut(oh * ow)
+                .zip(idx.par_chunks_mut(oh * ow))
+                .enumerate()
+                .for_each(plane);
+        } else {
+            out.chunks_mut(oh * ow)
+                .zip(idx.chunks_mut(oh * ow))
+                .enumerate()
+                .for_each(plane);
+        }
+        Tensor::from_vec::<T>(out, &out_shape)?
+    });
+    Ok((
+        y,
+        PoolIndices {
+            idx,
+            input_shape: x.shape().to_vec(),
+            output_shape: out_shape,
+        },
+    ))
+}
+
+/// The gradient of `max_pool2d` with respect to its input: each element of
+/// `dy` is added to the input position its window's maximum came from.
+pub fn max_pool2d_backward(
+    dy: &Tensor,
+    indices: &PoolIndices,
+    input_shape: &[usize],
+) -> Result<Tensor> {
+    let op = "max_pool2d_backward";
+    if dy.shape() != indices.output_shape.as_slice()
+        || input_shape != indices.input_shape.as_slice()
+    {
+        return Err(Error::shape_detail(
+            op,
+            dy.shape(),
+            input_shape,
+            format!(
+                "the indices are for input {:?} → output {:?}",
+                indices.input_shape, indices.output_shape
+            ),
+        ));
+    }
+    let [_, _, h, w] = <[usize; 4]>::try_from(input_shape)
+        .map_err(|_| Error::arg(op, input_shape, "input must be 4-D"))?;
+    let plane_out = indices.output_shape[2] * indices.output_shape[3];
+    let gc = contiguous(dy)?;
+    dispatch1!(&gc, |s: T, l| {
+        let g = &s[l.offset()..l.offset() + l.numel()];
+        let mut dx = vec![T::ZERO; input_shape.iter().product()];
+        let plane = |(p, d): (usize, &mut [T])| {
+            let gp = &g[p * plane_out..(p + 1) * plane_out];
+            let ip = &indices.idx[p * plane_out..(p + 1) * plane_out];
+            for (&gv, &i) in gp.iter().zip(ip) {
+                d[i as usize] += gv;
+            }
+        };
+        // h, w ≥ 1: the indices were recorded for a plane the kernel fit in
+        if dx.len() >= PARALLEL_THRESHOLD {
+            dx.par_chunks_mut(h * w).enumerate().for_each(plane);
+        } else {
+            dx.chunks_mut(h * w).enumerate().for_each(plane);
+        }
+        Tensor::from_vec::<T>(dx, input_shape)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forward_picks_first_max_and_backward_scatters() {
+        // one 4×4 plane, k2 s2: windows [0,1,4,5], [2,3,6,7], ...
+        let v: Vec<f32> = vec![
+            1., 3., 2., 2., //
+            3., 0., 2., 1., //
+            -1., -2., 5., 9., //
+            -3., -1., 9., 0.,
+        ];
+        let x = Tensor::from_vec(v, &[1, 1, 4, 4]).unwrap();
+        let (y, idx) = max_pool2d(&x, 2, 2).unwrap();
+        assert_eq!(y.to_vec_f32().unwrap(), vec![3., 2., -1., 9.]);
+        let g = Tensor::from_vec(vec![1f32, 2., 3., 4.], &[1, 1, 2, 2]).unwrap();
+        let dx = max_pool2d_backward(&g, &idx, &[1, 1, 4, 4]).unwrap();
+        let mut want = vec![0f32; 16];
+        (want[1], want[2], want[8], want[11]) = (1., 2., 3., 4.);
+        assert_eq!(dx.to_vec_f32().unwrap(), want);
+        // overlapping windows (k3 s1) accumulate onto a shared maximum
+        let (y, idx) = max_pool2d(&x, 3, 1).unwrap();
+        assert_eq!(y.to_vec_f32().unwrap(), vec![5., 9., 9., 9.]);
+        let g = Tensor::ones(&[1, 1, 2, 2], tensor::DType::F32, tensor::Device::Cpu).unwrap();
+        let dx = max_pool2d_backward(&g, &idx, &[1, 1, 4, 4])
+            .unwrap()
+            .to_vec_f32()
+            .unwrap();
+        assert_eq!((dx[10], dx[11], dx[14]), (1.0, 2.0, 1.0));
+    }
+
+    #[test]
+    fn bad_arguments_are_errors() {
+        let x = Tensor::zeros(&[1, 2, 3, 3], tensor::DType::F32, tensor::Device::Cpu).unwrap();
+        assert!(max_pool2d(&x, 4, 1)
+            .unwrap_err()
+            .to_string()
+            .contains("max_pool2d"));
+        assert!(max_pool2d(&x, 2, 0).is_err());
+        let (_, idx) = max_pool2d(&x, 2, 1).unwrap();
+        assert!(max_pool2d_backward(&x, &idx, &[1, 2, 3, 3]).is_err());
+    }
+}
