@@ -1,6 +1,8 @@
 //! The one place where a tensor's storage is matched to a device and dtype.
 //! The macros bind the CPU slice and a type alias `T` (f32 or f64) so that the
-//! body is written once and compiled per element type.
+//! body is written once and compiled per element type. A CUDA tensor reaching
+//! a macro means the op has no CUDA kernel: the enclosing function returns
+//! `Error::Unsupported` (ops with kernels branch to `crate::cuda` first).
 
 use tensor::{Element, Error, Result, Tensor};
 
@@ -90,6 +92,15 @@ pub fn check_same(op: &'static str, a: &Tensor, b: &Tensor) -> Result<()> {
     Ok(())
 }
 
+/// The error of an op that has no CUDA kernel yet (named by its module).
+pub fn no_cuda_kernel(op: &'static str, device: tensor::Device) -> Error {
+    Error::Unsupported {
+        op,
+        device,
+        msg: "no CUDA kernel yet".into(),
+    }
+}
+
 /// `dispatch1!(x, |s: T, layout| body)`: body sees `s: &[T]` (the whole storage).
 macro_rules! dispatch1 {
     ($x:expr, |$s:ident : $T:ident, $l:ident| $body:expr) => {{
@@ -107,7 +118,13 @@ macro_rules! dispatch1 {
                 type $T = f64;
                 $body
             }
-            tensor::StorageKind::Cuda(c) => match *c {},
+            // Ops with a CUDA kernel branch to it before reaching this macro.
+            tensor::StorageKind::Cuda(_) => {
+                return Err($crate::dispatch::no_cuda_kernel(
+                    module_path!(),
+                    __x.device(),
+                ))
+            }
         }
     }};
 }
@@ -137,7 +154,13 @@ macro_rules! dispatch2 {
                 type $T = f64;
                 $body
             }
-            (tensor::StorageKind::Cuda(c), _) | (_, tensor::StorageKind::Cuda(c)) => match *c {},
+            // Ops with a CUDA kernel branch to it before reaching this macro.
+            (tensor::StorageKind::Cuda(_), _) | (_, tensor::StorageKind::Cuda(_)) => {
+                return Err($crate::dispatch::no_cuda_kernel(
+                    module_path!(),
+                    __a.device(),
+                ))
+            }
             _ => unreachable!("dtypes were checked equal"),
         }
     }};

@@ -1,15 +1,19 @@
 //! Compute kernels over `tensor::Tensor`. Each op family has its own folder with
 //! the device dispatch (`mod.rs`) and the CPU kernel; the CUDA backend adds its
 //! kernels beside them. Every entry point takes tensors of any layout (strided,
-//! broadcast, offset) and returns a new contiguous tensor.
+//! broadcast, offset) and returns a new contiguous tensor. Tensors on a GPU are
+//! routed to `cuda` (NVRTC-compiled CUDA C) before the CPU dispatch.
 
 #[macro_use]
 mod dispatch;
 pub mod copy;
+pub mod cuda;
 pub mod elementwise;
 pub mod fastmath;
 pub mod loss;
 pub mod matmul;
+pub mod optim;
+pub mod random;
 pub mod reduce;
 
 pub use copy::{cat, contiguous, copy_into, reshape, to_dtype};
@@ -19,9 +23,19 @@ pub use loss::{
     cross_entropy_backward, mse, mse_backward,
 };
 pub use matmul::{linear, matmul};
+pub use optim::{adam_step, sgd_step, AdamHyper, SgdHyper};
 pub use reduce::{max_dim, scatter_to_dim, sum_axes, sum_to_shape};
 pub use tensor::{DType, Device, Error, Layout, Result, Tensor};
 
 /// Below this many elements a kernel stays on the calling thread: waking rayon
 /// workers costs more than a few microseconds of arithmetic.
 pub const PARALLEL_THRESHOLD: usize = 1 << 15;
+pub mod conv;
+pub use conv::{
+    conv2d, conv2d_backward, conv2d_backward_input, conv2d_backward_weight, conv_transpose2d,
+    conv_transpose2d_backward,
+};
+pub mod batchnorm;
+pub mod pool;
+pub use batchnorm::{batch_norm_backward, batch_norm_eval, batch_norm_train, BatchNormSaved};
+pub use pool::{max_pool2d, max_pool2d_backward, PoolIndices};

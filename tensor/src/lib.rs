@@ -4,6 +4,7 @@
 //! the strides allow it) are pure layout math over a shared buffer. The compute
 //! lives in the `kernels` crate, which matches on [`StorageKind`] to pick a device.
 
+pub mod cuda;
 pub mod dtype;
 pub mod error;
 pub mod layout;

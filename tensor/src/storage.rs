@@ -1,6 +1,7 @@
 //! One storage type per device, behind one enum: the single dispatch point that
-//! kernels match on. A CUDA backend slots in by filling `CudaStorage`.
+//! kernels match on. `CudaStorage` (f32 device memory) is in `crate::cuda`.
 
+pub use crate::cuda::CudaStorage;
 use crate::{DType, Element};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -9,6 +10,12 @@ pub enum Device {
     #[default]
     Cpu,
     Cuda(usize),
+}
+
+impl Device {
+    pub fn is_cuda(&self) -> bool {
+        matches!(self, Device::Cuda(_))
+    }
 }
 
 impl std::fmt::Display for Device {
@@ -104,23 +111,6 @@ impl CpuSlice for f64 {
     }
 }
 
-/// Device memory on a GPU. Filled in by the CUDA backend; until then no value of
-/// this type can exist, so every CUDA branch of a match is statically dead.
-#[derive(Debug)]
-pub enum CudaStorage {}
-
-impl CudaStorage {
-    pub fn dtype(&self) -> DType {
-        match *self {}
-    }
-    pub fn len(&self) -> usize {
-        match *self {}
-    }
-    pub fn is_empty(&self) -> bool {
-        match *self {}
-    }
-}
-
 static LIVE_STORAGES: AtomicUsize = AtomicUsize::new(0);
 static LIVE_BYTES: AtomicUsize = AtomicUsize::new(0);
 
@@ -168,7 +158,7 @@ impl Storage {
     pub fn device(&self) -> Device {
         match &self.kind {
             StorageKind::Cpu(_) => Device::Cpu,
-            StorageKind::Cuda(c) => match *c {},
+            StorageKind::Cuda(c) => Device::Cuda(c.ordinal()),
         }
     }
     pub fn dtype(&self) -> DType {

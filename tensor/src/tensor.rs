@@ -2,6 +2,7 @@
 //! the storage; nothing here copies data except the explicit constructors and
 //! `to_vec`.
 
+use crate::cuda;
 use crate::layout::{resolve_dim, Layout};
 use crate::storage::{CpuSlice, CpuStorage, Device, Storage, StorageKind};
 use crate::{DType, Error, Result};
@@ -66,6 +67,20 @@ impl Tensor {
 
     pub fn full(value: f64, shape: &[usize], dtype: DType, device: Device) -> Result<Self> {
         let n = checked_numel("full", shape)?;
+        if let Device::Cuda(i) = device {
+            cuda_only_f32("full", dtype, device)?;
+            let dev = cuda::device(i)?;
+            // Zeros are a memset on the device; other values are uploaded.
+            let s = if value.to_bits() == 0 {
+                cuda::CudaStorage::zeros(&dev, n)?
+            } else {
+                cuda::upload(&dev, &vec![value as f32; n])?
+            };
+            return Ok(Self::from_storage(
+                Storage::new(StorageKind::Cuda(s)),
+                Layout::contiguous(shape),
+            ));
+        }
         let cpu = match dtype {
             DType::F32 => CpuStorage::F32(vec![value as f32; n]),
             DType::F64 => CpuStorage::F64(vec![value; n]),
@@ -112,16 +127,37 @@ impl Tensor {
         Self::from_vec::<f32>(data, shape)
     }
 
-    /// Move to a device. CPU→CPU shares the storage.
+    /// Move to a device: the same tensor when it is already there, else a
+    /// contiguous copy. A CUDA device holds f32 only.
     pub fn to_device(self, device: Device) -> Result<Self> {
         if device == self.device {
             return Ok(self);
         }
-        Err(Error::Unsupported {
-            op: "to_device",
-            device,
-            msg: "the CUDA backend is not built yet".into(),
-        })
+        let shape = self.shape().to_vec();
+        match device {
+            Device::Cpu => Self::from_vec::<f32>(self.to_vec()?, &shape),
+            Device::Cuda(i) => {
+                cuda_only_f32("to_device", self.dtype, device)?;
+                let dev = cuda::device(i)?;
+                let s = {
+                    let g = self.storage();
+                    match (g.kind(), self.layout.contiguous_range()) {
+                        // Uploaded straight from the host buffer: no staging copy.
+                        (StorageKind::Cpu(CpuStorage::F32(v)), Some(r)) => {
+                            cuda::upload(&dev, &v[r])?
+                        }
+                        _ => {
+                            drop(g);
+                            cuda::upload(&dev, &self.to_vec::<f32>()?)?
+                        }
+                    }
+                };
+                Ok(Self::from_storage(
+                    Storage::new(StorageKind::Cuda(s)),
+                    Layout::contiguous(&shape),
+                ))
+            }
+        }
     }
 
     pub fn shape(&self) -> &[usize] {
@@ -230,7 +266,14 @@ impl Tensor {
                 Ok(gather(v, &self.layout, |x| T::from_f64(x as f64)))
             }
             StorageKind::Cpu(CpuStorage::F64(v)) => Ok(gather(v, &self.layout, T::from_f64)),
-            StorageKind::Cuda(c) => match *c {},
+            StorageKind::Cuda(c) => {
+                // Copy the span the view touches (the host waits here), then
+                // gather it on the host with the view's strides.
+                let (lo, hi) = (self.layout.offset(), self.layout.storage_extent());
+                let host = cuda::download(c, lo..hi.max(lo))?;
+                let local = Layout::new(self.shape().to_vec(), self.layout.strides().to_vec(), 0);
+                Ok(gather(&host, &local, |x| T::from_f64(x as f64)))
+            }
         }
     }
 
@@ -249,6 +292,18 @@ impl Tensor {
         }
         Ok(self.to_vec::<f64>()?[0])
     }
+}
+
+/// CUDA buffers are f32: anything else is refused with a typed error.
+fn cuda_only_f32(op: &'static str, dtype: DType, device: Device) -> Result<()> {
+    if dtype == DType::F32 {
+        return Ok(());
+    }
+    Err(Error::Unsupported {
+        op,
+        device,
+        msg: format!("CUDA tensors are f32, not {dtype:?}; convert with kernels::to_dtype first"),
+    })
 }
 
 fn gather<S: Copy, T>(data: &[S], layout: &Layout, f: impl Fn(S) -> T) -> Vec<T> {

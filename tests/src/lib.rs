@@ -1,5 +1,6 @@
 //! Shared machinery of the correctness suite: central-difference gradient checks
 //! in f64 and the PyTorch parity harness. The tests themselves live in `tests/`.
 
+pub mod gpu;
 pub mod gradcheck;
 pub mod parity;

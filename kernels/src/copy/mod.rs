@@ -9,6 +9,9 @@ pub fn contiguous(x: &Tensor) -> Result<Tensor> {
     if x.is_contiguous() {
         return Ok(x.clone());
     }
+    if x.device().is_cuda() {
+        return crate::cuda::elementwise::contiguous(x);
+    }
     dispatch1!(x, |s: T, l| Tensor::from_vec::<T>(
         map1(s, l, |v: T| v),
         l.shape()
@@ -46,6 +49,9 @@ pub fn copy_into(dst: &Tensor, src: &Tensor) -> Result<()> {
     };
     let ls = src.layout().broadcast_to(dst.shape())?;
     let ld = dst.layout().clone();
+    if dst.device().is_cuda() {
+        return crate::cuda::elementwise::copy_strided(dst, &ld, &src, &ls);
+    }
     let gs = src.storage();
     let mut gd = dst.storage_mut();
     match (gd.kind_mut(), gs.kind()) {
@@ -55,9 +61,8 @@ pub fn copy_into(dst: &Tensor, src: &Tensor) -> Result<()> {
         (StorageKind::Cpu(CpuStorage::F64(d)), StorageKind::Cpu(CpuStorage::F64(s))) => {
             strided_copy(d, &ld, s, &ls)
         }
-        (StorageKind::Cuda(c), _) => match *c {},
-        (_, StorageKind::Cuda(c)) => match *c {},
-        _ => unreachable!("dtypes were checked equal"),
+        // CUDA tensors returned above; dtypes and devices were checked equal.
+        _ => unreachable!("dtypes and devices were checked equal"),
     }
     Ok(())
 }

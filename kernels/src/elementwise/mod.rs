@@ -155,6 +155,9 @@ fn apply_binary<T: KElem>(a: &[T], la: &Layout, b: &[T], lb: &Layout, op: Binary
 
 /// y = op(x), any layout in, contiguous out.
 pub fn unary(x: &Tensor, op: UnaryOp) -> Result<Tensor> {
+    if x.device().is_cuda() {
+        return crate::cuda::elementwise::unary(x, op);
+    }
     dispatch1!(x, |s: T, l| Tensor::from_vec::<T>(
         apply_unary(s, l, op),
         l.shape()
@@ -165,6 +168,10 @@ pub fn unary(x: &Tensor, op: UnaryOp) -> Result<Tensor> {
 pub fn binary(a: &Tensor, b: &Tensor, op: BinaryOp) -> Result<Tensor> {
     let name = "binary";
     let shape = broadcast_shapes(name, a.shape(), b.shape())?;
+    crate::dispatch::check_same(name, a, b)?;
+    if a.device().is_cuda() {
+        return crate::cuda::elementwise::binary(a, b, op, &shape);
+    }
     dispatch2!(name, a, b, |sa, sb: T, la, lb| {
         let (la, lb) = (la.broadcast_to(&shape)?, lb.broadcast_to(&shape)?);
         Tensor::from_vec::<T>(apply_binary(sa, &la, sb, &lb, op), &shape)

@@ -2,6 +2,7 @@
 //! The upstream gradient of a loss is a one-element tensor `g`.
 
 use crate::copy::contiguous;
+use crate::cuda::loss::{self as cuda, Kind};
 use crate::elementwise::strided::map2;
 use crate::fastmath::FastMath;
 use crate::reduce::cpu::sum_run;
@@ -23,6 +24,13 @@ fn same_shape(op: &'static str, x: &Tensor, y: &Tensor) -> Result<()> {
     Ok(())
 }
 
+/// After the shape check: true when both operands are on a GPU (an error
+/// when they are on different devices).
+fn on_cuda(op: &'static str, x: &Tensor, y: &Tensor) -> Result<bool> {
+    crate::dispatch::check_same(op, x, y)?;
+    Ok(x.device().is_cuda())
+}
+
 fn upstream(g: &Tensor) -> Result<f64> {
     g.item()
 }
@@ -42,6 +50,9 @@ fn mean_of<T: Element>(v: Vec<T>) -> T {
 /// mean(−[y·max(ln p, −100) + (1−y)·max(ln(1−p), −100)])
 pub fn bce(p: &Tensor, y: &Tensor) -> Result<Tensor> {
     same_shape("bce", p, y)?;
+    if on_cuda("bce", p, y)? {
+        return cuda::mean("bce", Kind::Bce, p, y);
+    }
     dispatch2!("bce", p, y, |sp, sy: T, lp, ly| {
         let lo = T::from_f64(-100.0);
         let per = map2(sp, lp, sy, ly, |p: T, y: T| {
@@ -54,6 +65,9 @@ pub fn bce(p: &Tensor, y: &Tensor) -> Result<Tensor> {
 /// ∂bce/∂p = g/N · (p − y) / max(p(1−p), 1e−12)   (PyTorch's EPSILON)
 pub fn bce_backward(p: &Tensor, y: &Tensor, g: &Tensor) -> Result<Tensor> {
     same_shape("bce_backward", p, y)?;
+    if on_cuda("bce_backward", p, y)? {
+        return cuda::backward("bce_backward", Kind::Bce, p, y, g);
+    }
     let scale = upstream(g)? / p.numel() as f64;
     dispatch2!("bce_backward", p, y, |sp, sy: T, lp, ly| {
         let (s, eps) = (T::from_f64(scale), T::from_f64(1e-12));
@@ -69,6 +83,9 @@ pub fn bce_backward(p: &Tensor, y: &Tensor, g: &Tensor) -> Result<Tensor> {
 /// mean(max(x, 0) − x·y + ln(1 + e^(−|x|))): never overflows.
 pub fn bce_with_logits(x: &Tensor, y: &Tensor) -> Result<Tensor> {
     same_shape("bce_with_logits", x, y)?;
+    if on_cuda("bce_with_logits", x, y)? {
+        return cuda::mean("bce_with_logits", Kind::BceWithLogits, x, y);
+    }
     dispatch2!("bce_with_logits", x, y, |sx, sy: T, lx, ly| {
         let per = map2(sx, lx, sy, ly, |x: T, y: T| {
             x.max(T::ZERO) - x * y + (-x.abs()).exp().ln_1p()
@@ -80,6 +97,9 @@ pub fn bce_with_logits(x: &Tensor, y: &Tensor) -> Result<Tensor> {
 /// ∂/∂x = g/N · (σ(x) − y)
 pub fn bce_with_logits_backward(x: &Tensor, y: &Tensor, g: &Tensor) -> Result<Tensor> {
     same_shape("bce_with_logits_backward", x, y)?;
+    if on_cuda("bce_with_logits_backward", x, y)? {
+        return cuda::backward("bce_with_logits_backward", Kind::BceWithLogits, x, y, g);
+    }
     let scale = upstream(g)? / x.numel() as f64;
     dispatch2!("bce_with_logits_backward", x, y, |sx, sy: T, lx, ly| {
         let s = T::from_f64(scale);
@@ -91,6 +111,9 @@ pub fn bce_with_logits_backward(x: &Tensor, y: &Tensor, g: &Tensor) -> Result<Te
 /// mean((x − y)²)
 pub fn mse(x: &Tensor, y: &Tensor) -> Result<Tensor> {
     same_shape("mse", x, y)?;
+    if on_cuda("mse", x, y)? {
+        return cuda::mean("mse", Kind::Mse, x, y);
+    }
     dispatch2!("mse", x, y, |sx, sy: T, lx, ly| {
         let per = map2(sx, lx, sy, ly, |x: T, y: T| (x - y) * (x - y));
         Tensor::from_vec::<T>(vec![mean_of(per)], &[])
@@ -100,6 +123,9 @@ pub fn mse(x: &Tensor, y: &Tensor) -> Result<Tensor> {
 /// ∂mse/∂x = g/N · 2(x − y); ∂/∂y is its negation.
 pub fn mse_backward(x: &Tensor, y: &Tensor, g: &Tensor) -> Result<Tensor> {
     same_shape("mse_backward", x, y)?;
+    if on_cuda("mse_backward", x, y)? {
+        return cuda::backward("mse_backward", Kind::Mse, x, y, g);
+    }
     let scale = 2.0 * upstream(g)? / x.numel() as f64;
     dispatch2!("mse_backward", x, y, |sx, sy: T, lx, ly| {
         let s = T::from_f64(scale);
@@ -155,6 +181,9 @@ fn softmax_rows<T: Element>(x: &[T], c: usize) -> Vec<T> {
 /// mean over rows of −log_softmax(logits)[label].
 pub fn cross_entropy(logits: &Tensor, labels: &[usize]) -> Result<Tensor> {
     let (_, c) = check_ce(logits, labels)?;
+    if logits.device().is_cuda() {
+        return cuda::cross_entropy(logits, labels);
+    }
     let x = contiguous(logits)?;
     dispatch1!(&x, |s: T, l| {
         let data = &s[l.offset()..l.offset() + l.numel()];
@@ -171,6 +200,9 @@ pub fn cross_entropy(logits: &Tensor, labels: &[usize]) -> Result<Tensor> {
 /// ∂/∂logits = g/N · (softmax − onehot(label))
 pub fn cross_entropy_backward(logits: &Tensor, labels: &[usize], g: &Tensor) -> Result<Tensor> {
     let (n, c) = check_ce(logits, labels)?;
+    if logits.device().is_cuda() {
+        return cuda::cross_entropy_backward(logits, labels, g);
+    }
     let scale = upstream(g)? / n as f64;
     let x = contiguous(logits)?;
     dispatch1!(&x, |s: T, l| {

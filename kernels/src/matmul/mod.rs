@@ -95,10 +95,15 @@ pub fn matmul(a: &Tensor, b: &Tensor) -> Result<Tensor> {
     sb.extend([k, n]);
     let mut out_shape = batch.clone();
     out_shape.extend([m, n]);
-    let out = dispatch2!("matmul", &a2, &b2, |da, db: T, la, lb| {
-        let (la, lb) = (la.broadcast_to(&sa)?, lb.broadcast_to(&sb)?);
-        Tensor::from_vec::<T>(batched_gemm(da, &la, db, &lb, m, k, n), &out_shape)?
-    });
+    crate::dispatch::check_same("matmul", &a2, &b2)?;
+    let out = if a2.device().is_cuda() {
+        crate::cuda::matmul::matmul(&a2, &b2, &sa, &sb, &out_shape)?
+    } else {
+        dispatch2!("matmul", &a2, &b2, |da, db: T, la, lb| {
+            let (la, lb) = (la.broadcast_to(&sa)?, lb.broadcast_to(&sb)?);
+            Tensor::from_vec::<T>(batched_gemm(da, &la, db, &lb, m, k, n), &out_shape)?
+        })
+    };
     let mut final_shape = batch;
     if a.rank() > 1 {
         final_shape.push(m);
@@ -141,10 +146,14 @@ pub fn linear(x: &Tensor, w: &Tensor, b: Option<&Tensor>) -> Result<Tensor> {
         }
         crate::dispatch::check_same("linear", x, b)?;
     }
+    crate::dispatch::check_same("linear", x, w)?;
     let rows = x.numel() / i.max(1);
     let x2 = reshape(x, &[rows, i])?;
     let mut out_shape = x.shape().to_vec();
     *out_shape.last_mut().unwrap() = o;
+    if x.device().is_cuda() {
+        return crate::cuda::matmul::linear(&x2, w, b, &out_shape);
+    }
     let bias: Option<Vec<f64>> = b.map(|b| b.to_vec::<f64>()).transpose()?;
     dispatch2!("linear", &x2, w, |dx, dw: T, lx, lw| {
         let mut out = vec![T::ZERO; rows * o];

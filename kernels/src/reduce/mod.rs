@@ -65,6 +65,9 @@ pub fn sum_axes(x: &Tensor, axes: &[isize], keepdim: bool) -> Result<Tensor> {
         let kept: usize = out_shape.iter().product();
         (kept, x.numel() / kept.max(1), 1)
     };
+    if xc.device().is_cuda() {
+        return crate::cuda::reduce::sum(&xc, outer, r, inner, &out_shape);
+    }
     dispatch1!(&xc, |s: T, l| {
         let data = &s[l.offset()..l.offset() + l.numel()];
         Tensor::from_vec::<T>(cpu::sum_outer_r_inner(data, outer, r, inner), &out_shape)
@@ -125,6 +128,9 @@ pub fn max_dim(x: &Tensor, dim: isize, keepdim: bool) -> Result<(Tensor, Vec<usi
     } else {
         out_shape.remove(d);
     }
+    if xc.device().is_cuda() {
+        return crate::cuda::reduce::max_rows(&xc, xc.numel() / len, len, &out_shape);
+    }
     dispatch1!(&xc, |s: T, l| {
         let data = &s[l.offset()..l.offset() + l.numel()];
         let (vals, idx) = cpu::row_max(data, len);
@@ -163,6 +169,10 @@ pub fn scatter_to_dim(
     perm.push(d);
     for (i, &p) in perm.iter().enumerate() {
         inverse[p] = i;
+    }
+    if gc.device().is_cuda() {
+        return crate::cuda::reduce::scatter_rows(&gc, indices, rows, len, &pshape)?
+            .permute(&inverse);
     }
     dispatch1!(&gc, |s: T, l| {
         let gv = &s[l.offset()..l.offset() + l.numel()];

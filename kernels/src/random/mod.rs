@@ -1,0 +1,272 @@
+//! Counter-based random tensors: Philox4x32-10, the same bits on the CPU and
+//! on a GPU (random.cu), so that noise and dropout masks can be made where
+//! they are used, without a host→device copy, and checked across devices.
+//!
+//! Element i of a draw with (seed, offset) uses word i % 4 of
+//! philox((i/4 lo, i/4 hi, offset lo, offset hi), (seed lo, seed hi)). Distinct
+//! offsets (e.g. the training step) give independent streams from one seed.
+
+use crate::cuda;
+use rayon::prelude::*;
+use tensor::{Device, Error, Result, Tensor};
+
+const M0: u32 = 0xD251_1F53;
+const M1: u32 = 0xCD9E_8D57;
+const W0: u32 = 0x9E37_79B9;
+const W1: u32 = 0xBB67_AE85;
+
+/// Philox4x32 with 10 rounds (Salmon et al., SC'11; Random123's philox4x32_10).
+pub fn philox4x32_10(mut c: [u32; 4], mut k: [u32; 2]) -> [u32; 4] {
+    for r in 0..10 {
+        if r > 0 {
+            k[0] = k[0].wrapping_add(W0);
+            k[1] = k[1].wrapping_add(W1);
+        }
+        let p0 = (M0 as u64) * (c[0] as u64);
+        let p1 = (M1 as u64) * (c[2] as u64);
+        c = [
+            ((p1 >> 32) as u32) ^ c[1] ^ k[0],
+            p1 as u32,
+            ((p0 >> 32) as u32) ^ c[3] ^ k[1],
+            p0 as u32,
+        ];
+    }
+    c
+}
+
+fn block(q: u64, seed: u64, offset: u64) -> [u32; 4] {
+    philox4x32_10(
+        [
+            q as u32,
+            (q >> 32) as u32,
+            offset as u32,
+            (offset >> 32) as u32,
+        ],
+        [seed as u32, (seed >> 32) as u32],
+    )
+}
+
+/// [0, 1) from the top 24 bits: exact in f32.
+fn unit(x: u32) -> f32 {
+    (x >> 8) as f32 * (1.0 / 16_777_216.0)
+}
+
+/// (0, 1]: safe for ln.
+fn unit_open0(x: u32) -> f32 {
+    ((x >> 8) + 1) as f32 * (1.0 / 16_777_216.0)
+}
+
+/// Fill `n` values, four per Philox block, `f` mapping a block to 4 values.
+fn fill(n: usize, seed: u64, offset: u64, f: impl Fn([u32; 4]) -> [f32; 4] + Sync) -> Vec<f32> {
+    let mut out = vec![0f32; n];
+    let work = |(q, chunk): (usize, &mut [f32])| {
+        let v = f(block(q as u64, seed, offset));
+        chunk.copy_from_slice(&v[..chunk.len()]);
+    };
+    if n >= crate::PARALLEL_THRESHOLD {
+        out.par_chunks_mut(4).enumerate().for_each(work);
+    } else {
+        out.chunks_mut(4).enumerate().for_each(work);
+    }
+    out
+}
+
+fn make(
+    op: &'static str,
+    shape: &[usize],
+    device: Device,
+    cpu: impl FnOnce(usize) -> Vec<f32>,
+    gpu: impl FnOnce(usize) -> Result<Tensor>,
+) -> Result<Tensor> {
+    let n = shape
+        .iter()
+        .try_fold(1usize, |a, &d| a.checked_mul(d))
+        .ok_or_else(|| Error::arg(op, shape, "element count overflows"))?;
+    match device {
+        Device::Cpu => Tensor::from_vec(cpu(n), shape),
+        Device::Cuda(i) => {
+            cuda::probe(i)?;
+            gpu(i)
+        }
+    }
+}
+
+/// Uniform samples in [lo, hi), f32.
+pub fn uniform(
+    shape: &[usize],
+    lo: f32,
+    hi: f32,
+    seed: u64,
+    offset: u64,
+    device: Device,
+) -> Result<Tensor> {
+    let span = hi - lo;
+    make(
+        "uniform",
+        shape,
+        device,
+        |n| fill(n, seed, offset, |w| w.map(|x| span.mul_add(unit(x), lo))),
+        |i| {
+            cuda::random::generate(
+                i,
+                shape,
+                cuda::random::Dist::Uniform { lo, hi },
+                seed,
+                offset,
+            )
+        },
+    )
+}
+
+/// Normal samples N(mean, std²), f32, by Box–Muller on word pairs.
+pub fn normal(
+    shape: &[usize],
+    mean: f32,
+    std: f32,
+    seed: u64,
+    offset: u64,
+    device: Device,
+) -> Result<Tensor> {
+    make(
+        "normal",
+        shape,
+        device,
+        |n| {
+            fill(n, seed, offset, |w| {
+                let r0 = (-2.0 * unit_open0(w[0]).ln()).sqrt();
+                let t0 = 6.283_185_5 * unit(w[1]);
+                let r1 = (-2.0 * unit_open0(w[2]).ln()).sqrt();
+                let t1 = 6.283_185_5 * unit(w[3]);
+                [r0 * t0.cos(), r0 * t0.sin(), r1 * t1.cos(), r1 * t1.sin()]
+                    .map(|z| std.mul_add(z, mean))
+            })
+        },
+        |i| {
+            cuda::random::generate(
+                i,
+                shape,
+                cuda::random::Dist::Normal { mean, std },
+                seed,
+                offset,
+            )
+        },
+    )
+}
+
+/// An inverted-dropout mask: 0 with probability `p`, else 1/(1−p).
+pub fn dropout_mask(
+    shape: &[usize],
+    p: f64,
+    seed: u64,
+    offset: u64,
+    device: Device,
+) -> Result<Tensor> {
+    if !(0.0..=1.0).contains(&p) {
+        return Err(Error::arg(
+            "dropout",
+            shape,
+            format!("probability {p} is outside [0, 1]"),
+        ));
+    }
+    let scale = if p < 1.0 {
+        (1.0 / (1.0 - p)) as f32
+    } else {
+        0.0
+    };
+    let pf = p as f32;
+    make(
+        "dropout",
+        shape,
+        device,
+        |n| {
+            fill(n, seed, offset, |w| {
+                w.map(|x| if unit(x) < pf { 0.0 } else { scale })
+            })
+        },
+        |i| {
+            cuda::random::generate(
+                i,
+                shape,
+                cuda::random::Dist::Dropout { p: pf, scale },
+                seed,
+                offset,
+            )
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn philox_matches_random123_known_answers() {
+        assert_eq!(
+            philox4x32_10([0; 4], [0; 2]),
+            [0x6627_e8d5, 0xe169_c58d, 0xbc57_ac4c, 0x9b00_dbd8]
+        );
+        assert_eq!(
+            philox4x32_10([u32::MAX; 4], [u32::MAX; 2]),
+            [0x408f_276d, 0x41c8_3b0e, 0xa20b_c7c6, 0x6d54_51fd]
+        );
+        assert_eq!(
+            philox4x32_10(
+                [0x243f_6a88, 0x85a3_08d3, 0x1319_8a2e, 0x0370_7344],
+                [0xa409_3822, 0x299f_31d0]
+            ),
+            [0xd16c_fe09, 0x94fd_cceb, 0x5001_e420, 0x2412_6ea1]
+        );
+    }
+
+    #[test]
+    fn draws_repeat_differ_and_have_the_right_moments() {
+        let n = 200_000;
+        let a = normal(&[n], 1.0, 2.0, 7, 0, Device::Cpu)
+            .unwrap()
+            .to_vec_f32()
+            .unwrap();
+        let b = normal(&[n], 1.0, 2.0, 7, 0, Device::Cpu)
+            .unwrap()
+            .to_vec_f32()
+            .unwrap();
+        let c = normal(&[n], 1.0, 2.0, 7, 1, Device::Cpu)
+            .unwrap()
+            .to_vec_f32()
+            .unwrap();
+        assert_eq!(a, b);
+        assert_ne!(a[..8], c[..8]);
+        let mean = a.iter().map(|&x| x as f64).sum::<f64>() / n as f64;
+        let var = a.iter().map(|&x| (x as f64 - mean).powi(2)).sum::<f64>() / n as f64;
+        assert!(
+            (mean - 1.0).abs() < 0.02 && (var - 4.0).abs() < 0.06,
+            "{mean} {var}"
+        );
+        let u = uniform(&[n], -1.0, 1.0, 3, 0, Device::Cpu)
+            .unwrap()
+            .to_vec_f32()
+            .unwrap();
+        assert!(u.iter().all(|x| (-1.0..1.0).contains(x)));
+        assert!((u.iter().map(|&x| x as f64).sum::<f64>() / n as f64).abs() < 0.01);
+        let m = dropout_mask(&[n], 0.3, 5, 0, Device::Cpu)
+            .unwrap()
+            .to_vec_f32()
+            .unwrap();
+        let kept = m.iter().filter(|&&x| x != 0.0).count() as f64 / n as f64;
+        assert!((kept - 0.7).abs() < 0.01);
+        assert!(m.iter().all(|&x| x == 0.0 || (x - 1.0 / 0.7).abs() < 1e-6));
+        assert!(dropout_mask(&[3], 1.5, 0, 0, Device::Cpu).is_err());
+    }
+
+    #[test]
+    fn odd_lengths_are_prefixes_of_the_same_stream() {
+        let long = uniform(&[11], 0.0, 1.0, 9, 4, Device::Cpu)
+            .unwrap()
+            .to_vec_f32()
+            .unwrap();
+        let short = uniform(&[2, 3], 0.0, 1.0, 9, 4, Device::Cpu)
+            .unwrap()
+            .to_vec_f32()
+            .unwrap();
+        assert_eq!(long[..6], short[..]);
+    }
+}

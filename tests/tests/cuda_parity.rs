@@ -1,0 +1,83 @@
+//! The PyTorch parity fixtures of every op with a CUDA kernel, run on a GPU
+//! (inputs moved to cuda:0, forward and backward through autograd) and held
+//! to the same tolerances as on the CPU. Skips, saying why, without a GPU.
+
+use tensor::Device;
+use tests::gpu::{check_close, gpu_or_skip, optim_fixtures, run_optim_fixture};
+use tests::parity::{compare, fixtures_dir, run, Fixture};
+
+/// Ops whose fixtures run on CUDA (conv, batchnorm and pooling have no kernel yet).
+const CUDA_OPS: &[&str] = &[
+    "linear",
+    "matmul",
+    "relu",
+    "leaky_relu",
+    "tanh",
+    "sigmoid",
+    "bce",
+    "bce_with_logits",
+    "mse",
+    "cross_entropy",
+    "add",
+    "mul",
+    "sum",
+    "mean",
+];
+
+fn to_device(mut fx: Fixture, device: Device) -> Fixture {
+    for t in fx.tensors.values_mut() {
+        *t = t
+            .clone()
+            .to_device(device)
+            .expect("upload a fixture tensor");
+    }
+    fx
+}
+
+#[test]
+fn parity_fixtures_on_cuda() {
+    let Some(dev) = gpu_or_skip() else { return };
+    let mut paths: Vec<_> = std::fs::read_dir(fixtures_dir())
+        .expect("fixtures directory (set PARITY_FIXTURES)")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "safetensors"))
+        .collect();
+    paths.sort();
+    let (mut ran, mut failures) = (Vec::new(), Vec::new());
+    for p in &paths {
+        let fx = Fixture::load(p).expect("load fixture");
+        if !CUDA_OPS.contains(&fx.op.as_str()) {
+            continue;
+        }
+        let fx = to_device(fx, dev);
+        match run(&fx) {
+            Some(Ok(got)) => {
+                for (k, t) in &got {
+                    if t.device() != dev {
+                        failures.push(format!("{}: '{k}' came back on {}", fx.name, t.device()));
+                    }
+                }
+                failures.extend(compare(&fx, &got));
+                ran.push(fx.name.clone());
+            }
+            Some(Err(e)) => failures.push(e),
+            None => failures.push(format!("{}: no runner", fx.name)),
+        }
+    }
+    println!("cuda parity: {} fixtures: {}", ran.len(), ran.join(", "));
+    assert!(ran.len() >= 14, "expected the core fixtures, ran {ran:?}");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn optimiser_fixtures_on_cuda() {
+    let Some(dev) = gpu_or_skip() else { return };
+    for fx in &optim_fixtures() {
+        let want = fx.get("param_after").unwrap().to_vec_f32().unwrap();
+        let got = run_optim_fixture(fx, dev);
+        check_close(&fx.name, &got, &want);
+        // The same f32 operations in the same order as the CPU loop.
+        let cpu = run_optim_fixture(fx, Device::Cpu);
+        check_close(&format!("{} vs cpu", fx.name), &got, &cpu);
+    }
+}
