@@ -1,0 +1,191 @@
+//! The command line. `gan` with flags and no subcommand means `gan train`, so
+//! that `cargo run -p gan --release` trains the default model and
+//! `cargo run -p gan --release -- --device cuda` passes its flag to training.
+
+use crate::data::DatasetName;
+use crate::models::ModelKind;
+use clap::{value_parser, Args, Parser, Subcommand};
+use std::path::PathBuf;
+use tensor::Device;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "gan",
+    version,
+    about = "Train the MLP GANs of the classic MNIST tutorials and sample from them.",
+    long_about = "Train the MLP GANs of the classic MNIST tutorials and sample from them.\n\n\
+        With no subcommand, the flags are those of `gan train`: plain `gan` trains `mlp` on \
+        the shipped MNIST into runs/mlp-N with the tutorial's settings.",
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub train: TrainArgs,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Train a model (the default command). Every option defaults to the model's
+    /// tutorial setting.
+    Train(TrainArgs),
+    /// Generate images from a trained generator checkpoint.
+    Sample(SampleArgs),
+    /// Measure samples with the evaluation classifier: Fréchet distance of its
+    /// features to the test set's, class coverage, KL from uniform, confidence.
+    Eval(EvalArgs),
+}
+
+fn parse_lr(s: &str) -> Result<f64, String> {
+    let v: f64 = s.parse().map_err(|_| format!("'{s}' is not a number"))?;
+    if v.is_finite() && v > 0.0 && v <= 10.0 {
+        Ok(v)
+    } else {
+        Err(format!("learning rate {s} must be in (0, 10]"))
+    }
+}
+
+fn parse_device(s: &str) -> Result<Device, String> {
+    s.parse()
+}
+
+#[derive(Args, Debug, Clone, Default)]
+pub struct TrainArgs {
+    /// Model to train: mlp (MNIST MLP GAN), mlp-small (one hidden layer, SGD,
+    /// Fashion-MNIST) or mlp-dropout (dropout, BCE with logits, label smoothing)
+    /// [default: mlp]
+    #[arg(long, value_enum)]
+    pub model: Option<ModelKind>,
+
+    /// Data set to train on [default: the model's: fashion-mnist for mlp-small,
+    /// mnist for the others]
+    #[arg(long, value_enum)]
+    pub dataset: Option<DatasetName>,
+
+    /// Directory holding the data set's IDX files, gzipped or not [default:
+    /// $GAN_DATA_DIR, else the repository's data/<dataset> (MNIST is shipped
+    /// there), else the download cache ~/.cache/gan-rs]
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// Number of passes over the data [default: 30]. With --resume, the new total
+    /// (to train a finished run for longer)
+    #[arg(long, allow_negative_numbers = true, value_parser = value_parser!(u64).range(1..=100_000))]
+    pub epochs: Option<u64>,
+
+    /// Images per training step [default: the model's: 100 for mlp, 64 for the others]
+    #[arg(long, allow_negative_numbers = true, value_parser = value_parser!(u64).range(1..=65_536))]
+    pub batch_size: Option<u64>,
+
+    /// Learning rate of both optimisers [default: the model's: 2e-4 for mlp,
+    /// 0.03 for mlp-small, 2e-3 for mlp-dropout]
+    #[arg(long, allow_negative_numbers = true, value_parser = parse_lr)]
+    pub lr: Option<f64>,
+
+    /// Seed of every random stream: initialisation, data order, noise, dropout.
+    /// The same seed gives the same run, bit for bit [default: 0]
+    #[arg(long, allow_negative_numbers = true)]
+    pub seed: Option<u64>,
+
+    /// Where to compute: cpu, or cuda / cuda:N (not available in this build yet)
+    #[arg(long, value_parser = parse_device, default_value = "cpu")]
+    pub device: Device,
+
+    /// Run directory for checkpoints, sample grids, log.csv and losses.png
+    /// [default: runs/<model>-N, the first N not taken]
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+
+    /// Continue the run in DIR from its last checkpoint (optimiser state, epoch,
+    /// step and random streams included), with the settings it was started with
+    #[arg(long, value_name = "RUN_DIR", conflicts_with = "out")]
+    pub resume: Option<PathBuf>,
+
+    /// Write a row to log.csv every N steps (means over the interval)
+    #[arg(long, value_name = "N", allow_negative_numbers = true, default_value_t = 100, value_parser = value_parser!(u64).range(1..=1_000_000))]
+    pub log_every: u64,
+
+    /// Use only the first N batches of each epoch (quick trials and tests)
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = value_parser!(u64).range(1..))]
+    pub limit_batches: Option<u64>,
+
+    /// No progress bar; one line per epoch only
+    #[arg(long)]
+    pub quiet: bool,
+
+    /// Every N epochs (and after the last), measure 10,000 samples as `gan eval`
+    /// does: eval.csv, frechet.png and the end-of-run summary
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = value_parser!(u64).range(1..=100_000))]
+    pub eval_every: Option<u64>,
+
+    /// Behave as if Ctrl-C came after N steps of this process (for tests)
+    #[arg(long, hide = true, value_name = "N")]
+    pub interrupt_after: Option<u64>,
+}
+
+#[derive(Args, Debug, Clone)]
+#[command(group(clap::ArgGroup::new("output").required(true).multiple(true).args(["out", "grid"])))]
+pub struct SampleArgs {
+    /// Generator checkpoint: a G.safetensors file, or a run directory holding one
+    #[arg(long, value_name = "FILE")]
+    pub checkpoint: PathBuf,
+
+    /// Number of images to generate
+    #[arg(long, allow_negative_numbers = true, default_value_t = 100, value_parser = value_parser!(u64).range(1..=1_000_000))]
+    pub count: u64,
+
+    /// Write the images as an IDX file of unsigned bytes (N × 28 × 28, MNIST's format)
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+
+    /// Write the images as a PNG grid, 10 per row
+    #[arg(long, value_name = "FILE.png")]
+    pub grid: Option<PathBuf>,
+
+    /// Seed of the noise
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+
+    /// Model of the checkpoint, for files without gan metadata (e.g. saved from
+    /// PyTorch) [default: read from the checkpoint]
+    #[arg(long, value_enum)]
+    pub model: Option<ModelKind>,
+
+    /// Where to compute: cpu, or cuda (not available in this build yet)
+    #[arg(long, value_parser = parse_device, default_value = "cpu")]
+    pub device: Device,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct EvalArgs {
+    /// IDX file of u8 images (N × 28 × 28, gzipped or not), as `gan sample --out` writes
+    #[arg(long, value_name = "FILE")]
+    pub samples: PathBuf,
+
+    /// Data set the samples imitate: its classifier and test set are used
+    #[arg(long, value_enum, default_value = "mnist")]
+    pub dataset: DatasetName,
+
+    /// Directory holding the data set's IDX files [default: as `gan train`]
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// Print the figures as JSON
+    #[arg(long)]
+    pub json: bool,
+
+    /// No progress messages on stderr
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// Refuse devices this build cannot use, with a message that says so.
+pub fn check_device(d: Device) -> crate::Result<()> {
+    match d {
+        Device::Cpu => Ok(()),
+        Device::Cuda(_) => Err(crate::Error::Unsupported(format!(
+            "device {d}: the CUDA backend is not available in this build yet; use --device cpu"
+        ))),
+    }
+}

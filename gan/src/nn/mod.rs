@@ -1,0 +1,14 @@
+//! A small module system in the spirit of `torch.nn`: layers own their parameters
+//! as autograd leaves, report them under PyTorch's `state_dict` names, and switch
+//! between train and eval mode.
+
+pub mod activation;
+pub mod init;
+pub mod linear;
+pub mod module;
+pub mod sequential;
+
+pub use activation::{Activation, Dropout};
+pub use linear::Linear;
+pub use module::{Fwd, Module};
+pub use sequential::Sequential;

@@ -1,0 +1,59 @@
+//! `nn.Sequential`: children named by their index, activations included, so
+//! that names match PyTorch's `state_dict` ("0.weight", "2.weight", ...).
+
+use super::module::{prefixed, Fwd, Module};
+use autograd::Var;
+use tensor::{Result, Tensor};
+
+pub struct Sequential {
+    layers: Vec<Box<dyn Module>>,
+    training: bool,
+}
+
+impl Sequential {
+    pub fn new(layers: Vec<Box<dyn Module>>) -> Self {
+        Sequential {
+            layers,
+            training: true,
+        }
+    }
+    pub fn len(&self) -> usize {
+        self.layers.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.layers.is_empty()
+    }
+}
+
+impl Module for Sequential {
+    fn forward(&self, x: &Var, f: &mut Fwd) -> Result<Var> {
+        let mut h = x.clone();
+        for l in &self.layers {
+            h = l.forward(&h, f)?;
+        }
+        Ok(h)
+    }
+    fn named_parameters(&self) -> Vec<(String, Var)> {
+        self.layers
+            .iter()
+            .enumerate()
+            .flat_map(|(i, l)| prefixed(&i.to_string(), l.named_parameters()))
+            .collect()
+    }
+    fn named_buffers(&self) -> Vec<(String, Tensor)> {
+        self.layers
+            .iter()
+            .enumerate()
+            .flat_map(|(i, l)| prefixed(&i.to_string(), l.named_buffers()))
+            .collect()
+    }
+    fn set_training(&mut self, train: bool) {
+        self.training = train;
+        for l in &mut self.layers {
+            l.set_training(train);
+        }
+    }
+    fn training(&self) -> bool {
+        self.training
+    }
+}

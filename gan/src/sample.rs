@@ -1,0 +1,90 @@
+//! `gan sample`: images from a generator checkpoint, as an IDX file and/or a
+//! PNG grid.
+
+use crate::cli::{check_device, SampleArgs};
+use crate::error::{Error, Result};
+use crate::io::checkpoint::{self, Loaded};
+use crate::io::{grid, idx_write};
+use crate::models::ModelKind;
+use crate::nn::Fwd;
+use crate::train::noise::{sample_z, stream_rng, SAMPLE};
+use crate::train::state::{check_model_file, G_FILE};
+use autograd::{no_grad, Var};
+use std::path::Path;
+
+/// Images generated per forward pass.
+const CHUNK: usize = 1000;
+
+/// The model a G file is of: from its metadata, `--model`, or its keys and shapes.
+fn model_of(path: &Path, l: &Loaded, flag: Option<ModelKind>) -> Result<ModelKind> {
+    if let Some(m) = l.meta.get("model") {
+        let k = ModelKind::from_name(m)
+            .ok_or_else(|| Error::checkpoint(path, format!("is of unknown model '{m}'")))?;
+        if let Some(f) = flag.filter(|f| *f != k) {
+            return Err(Error::checkpoint(
+                path,
+                format!("is a checkpoint of model '{k}', not '{f}'"),
+            ));
+        }
+        return Ok(k);
+    }
+    if let Some(f) = flag {
+        return Ok(f);
+    }
+    let fits = |k: ModelKind| -> bool {
+        k.build(0).is_ok_and(|(g, _)| {
+            let sd = g.state_dict();
+            sd.len() == l.tensors.len()
+                && sd
+                    .iter()
+                    .all(|(n, t)| l.tensors.get(n).is_some_and(|x| x.shape() == t.shape()))
+        })
+    };
+    ModelKind::ALL
+        .into_iter()
+        .find(|k| fits(*k))
+        .ok_or_else(|| {
+            Error::checkpoint(
+                path,
+                "fits none of the models' generators; pass --model if it is one of them",
+            )
+        })
+}
+
+pub fn sample(a: &SampleArgs) -> Result<()> {
+    check_device(a.device)?;
+    let path = if a.checkpoint.is_dir() {
+        a.checkpoint.join(G_FILE)
+    } else {
+        a.checkpoint.clone()
+    };
+    let l = checkpoint::read(&path)?;
+    let kind = model_of(&path, &l, a.model)?;
+    check_model_file(&path, &l, kind, "G", None)?;
+    let (mut g, _) = kind.build(0)?;
+    checkpoint::load_into(&path, g.as_ref(), &l)?;
+    g.set_training(false);
+    let spec = kind.spec();
+    let n = a.count as usize;
+    let mut rng = stream_rng(a.seed, SAMPLE);
+    let mut values = Vec::with_capacity(n * spec.image_numel());
+    while values.len() < n * spec.image_numel() {
+        let m = CHUNK.min(n - values.len() / spec.image_numel());
+        let z = sample_z(spec.z, m, spec.latent, &mut rng)?;
+        let out = no_grad(|| g.forward(&Var::constant(z), &mut Fwd::new(&mut rng)))?;
+        values.extend(out.data().to_vec_f32()?);
+    }
+    let [_, h, w] = spec.image;
+    if let Some(out) = &a.out {
+        idx_write::write_u8(out, &values, n, h, w)?;
+        println!(
+            "wrote {n} images of {h}×{w} from {kind} to {} (IDX u8)",
+            out.display()
+        );
+    }
+    if let Some(p) = &a.grid {
+        grid::save_grid(p, &values, n, h, w, 10)?;
+        println!("wrote a grid of {n} images to {}", p.display());
+    }
+    Ok(())
+}

@@ -1,0 +1,351 @@
+//! The epoch loop and everything it leaves in the run directory: the progress
+//! bar, log.csv, real_images.png, a sample grid per epoch, losses.png and the
+//! checkpoint after every epoch (and on Ctrl-C).
+
+use super::noise::{sample_z, step_rng, stream_rng, FIXED_NOISE};
+use super::report::{describe, mean_stats, progress_bar, row};
+use super::state::{self, LogAcc, Position, Settings, STATE_FILE};
+use super::{Gan, StepStats};
+use crate::cli::{check_device, TrainArgs};
+use crate::data::{DataSource, DatasetName};
+use crate::error::{Error, Result};
+use crate::eval::hook::EvalLog;
+use crate::io::csv::CsvLog;
+use crate::io::{grid, plot};
+use crate::models::{ModelKind, OptKind};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+/// Set by Ctrl-C; the loop checks it after every step.
+pub static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// Route Ctrl-C to `INTERRUPTED`; a second Ctrl-C quits at once.
+pub fn install_ctrlc_handler() {
+    let _ = ctrlc::set_handler(|| {
+        if INTERRUPTED.swap(true, Ordering::SeqCst) {
+            eprintln!("\nsecond Ctrl-C: quitting without a checkpoint");
+            std::process::exit(130);
+        }
+        eprintln!("\nCtrl-C: finishing this step, then writing a checkpoint (Ctrl-C again to quit at once)");
+    });
+}
+
+/// Images in the fixed-noise sample grids (10 × 10).
+pub const GRID_COUNT: usize = 100;
+pub const CSV_FILE: &str = "log.csv";
+pub const PLOT_FILE: &str = "losses.png";
+pub const REAL_FILE: &str = "real_images.png";
+
+pub fn grid_file(epoch: usize) -> String {
+    format!("samples_epoch_{epoch:03}.png")
+}
+
+/// What a finished (or interrupted) call of `train` did.
+#[derive(Debug)]
+pub struct Outcome {
+    pub dir: PathBuf,
+    pub steps: u64,
+    pub ms_per_step: f64,
+    pub last: Option<StepStats>,
+}
+
+/// The first `runs/<model>-N` that does not exist.
+fn next_run_dir(model: ModelKind) -> PathBuf {
+    (1..)
+        .map(|i| PathBuf::from("runs").join(format!("{}-{i}", model.name())))
+        .find(|p| !p.exists())
+        .expect("an unused index exists")
+}
+
+fn fresh_settings(a: &TrainArgs) -> Settings {
+    let model = a.model.unwrap_or(ModelKind::Mlp);
+    let spec = model.spec();
+    Settings {
+        model,
+        dataset: a
+            .dataset
+            .unwrap_or_else(|| DatasetName::from_name(spec.dataset).unwrap_or(DatasetName::Mnist)),
+        data_dir: a.data_dir.clone(),
+        epochs: a.epochs.map_or(spec.epochs, |e| e as usize),
+        batch: a.batch_size.map_or(spec.batch, |b| b as usize),
+        lr: a.lr.unwrap_or(spec.lr),
+        seed: a.seed.unwrap_or(0),
+        log_every: a.log_every,
+        limit_batches: a.limit_batches,
+    }
+}
+
+/// Flags given with --resume must agree with the run's own settings.
+fn check_resume_flags(a: &TrainArgs, s: &mut Settings) -> Result<()> {
+    let clash = |flag: &str, given: String, stored: String| {
+        Error::usage(format!(
+            "--resume: the run was started with {flag} {stored}, not {given}; drop {flag} (or start a new run)"
+        ))
+    };
+    if let Some(m) = a.model.filter(|m| *m != s.model) {
+        return Err(clash("--model", m.to_string(), s.model.to_string()));
+    }
+    if let Some(d) = a.dataset.filter(|d| *d != s.dataset) {
+        return Err(clash("--dataset", d.name().into(), s.dataset.name().into()));
+    }
+    if let Some(b) = a.batch_size.filter(|b| *b as usize != s.batch) {
+        return Err(clash("--batch-size", b.to_string(), s.batch.to_string()));
+    }
+    if let Some(l) = a.lr.filter(|l| *l != s.lr) {
+        return Err(clash("--lr", l.to_string(), s.lr.to_string()));
+    }
+    if let Some(x) = a.seed.filter(|x| *x != s.seed) {
+        return Err(clash("--seed", x.to_string(), s.seed.to_string()));
+    }
+    if a.limit_batches.is_some() && a.limit_batches != s.limit_batches {
+        return Err(clash(
+            "--limit-batches",
+            format!("{:?}", a.limit_batches),
+            format!("{:?}", s.limit_batches),
+        ));
+    }
+    if let Some(e) = a.epochs {
+        s.epochs = e as usize;
+    }
+    if a.data_dir.is_some() {
+        s.data_dir = a.data_dir.clone();
+    }
+    Ok(())
+}
+
+/// Train as `a` says: a new run, or the continuation of `--resume DIR`.
+pub fn train(a: &TrainArgs) -> Result<Outcome> {
+    check_device(a.device)?;
+    let (mut s, mut pos, mut acc, mut gan, dir, fresh) = match &a.resume {
+        Some(dir) => {
+            let r = state::load(dir)?;
+            let mut s = r.settings;
+            check_resume_flags(a, &mut s)?;
+            (s, r.pos, r.acc, r.gan, dir.clone(), false)
+        }
+        None => {
+            let s = fresh_settings(a);
+            let dir = a.out.clone().unwrap_or_else(|| next_run_dir(s.model));
+            let gan = Gan::new(s.model, s.seed, s.lr)?;
+            (s, Position::default(), LogAcc::default(), gan, dir, true)
+        }
+    };
+    let data = DataSource::open(s.dataset, s.data_dir.as_deref(), s.batch, s.seed)?;
+    let spec = gan.spec.clone();
+    if data.image_shape() != spec.image {
+        return Err(Error::Data(format!(
+            "{} has images of {:?}, but {} needs {:?}",
+            s.dataset.name(),
+            data.image_shape(),
+            s.model,
+            spec.image
+        )));
+    }
+    if s.batch > data.len() {
+        return Err(Error::usage(format!(
+            "--batch-size {} exceeds the {} images of {}",
+            s.batch,
+            data.len(),
+            s.dataset.name()
+        )));
+    }
+    let nb_full = data.batches_per_epoch();
+    let nb = s.limit_batches.map_or(nb_full, |l| nb_full.min(l as usize));
+    let log_path = dir.join(crate::train::train_loop::CSV_FILE);
+    let mut log = if fresh {
+        prepare_out_dir(&dir)?;
+        let log = CsvLog::create(&log_path)?;
+        let real = data.first_images(GRID_COUNT)?;
+        let [_, h, w] = spec.image;
+        grid::save_grid(
+            &dir.join(REAL_FILE),
+            &real.to_vec_f32()?,
+            real.shape()[0],
+            h,
+            w,
+            10,
+        )?;
+        log
+    } else {
+        CsvLog::resume(&log_path, pos.global_step)?
+    };
+
+    let mut eval_log = match a.eval_every {
+        Some(every) => Some(EvalLog::open(
+            &dir,
+            every,
+            pos.epoch,
+            s.dataset.kind(),
+            s.data_dir.as_deref(),
+            spec.image,
+            s.seed,
+            &format!("{} on {}", s.model, s.dataset.name()),
+            !a.quiet,
+        )?),
+        None => None,
+    };
+
+    let opt = match spec.opt {
+        OptKind::Adam { beta1, beta2 } => format!("Adam(lr {}, betas ({beta1}, {beta2}))", s.lr),
+        OptKind::Sgd { momentum } => format!("SGD(lr {}, momentum {momentum})", s.lr),
+    };
+    if fresh {
+        println!(
+            "training {} on {} ({} images): {} epochs of {nb} batches of {}, {opt}, seed {} -> {}",
+            s.model,
+            s.dataset.name(),
+            data.len(),
+            s.epochs,
+            s.batch,
+            s.seed,
+            dir.display()
+        );
+    } else {
+        println!(
+            "resuming {} at epoch {}, batch {}/{nb} (step {}), {} epochs in all",
+            dir.display(),
+            pos.epoch + 1,
+            pos.batch,
+            pos.global_step,
+            s.epochs
+        );
+    }
+
+    let mut fixed_rng = stream_rng(s.seed, FIXED_NOISE);
+    let fixed_z = sample_z(spec.z, GRID_COUNT, spec.latent, &mut fixed_rng)?;
+    let (mut steps, mut busy, mut last) = (0u64, 0.0f64, None);
+    let title = format!("{} on {}", s.model, s.dataset.name());
+    for epoch in pos.epoch..s.epochs {
+        let start = if epoch == pos.epoch {
+            pos.batch.min(nb)
+        } else {
+            0
+        };
+        let pb = progress_bar(a.quiet, epoch, s.epochs, nb, start);
+        let (t_epoch, mut epoch_acc, mut epoch_busy) = (Instant::now(), LogAcc::default(), 0.0f64);
+        for (bi, real) in (start..nb).zip(data.epoch(epoch, start, nb)) {
+            let real = real?;
+            let mut rng = step_rng(s.seed, pos.global_step);
+            let t = Instant::now();
+            let st = gan.train_step(&real, &mut rng)?;
+            let dt = t.elapsed().as_secs_f64();
+            busy += dt;
+            epoch_busy += dt;
+            pos = Position {
+                epoch,
+                batch: bi + 1,
+                global_step: pos.global_step + 1,
+            };
+            steps += 1;
+            last = Some(st);
+            acc.add(&st);
+            epoch_acc.add(&st);
+            pb.set_message(describe(&st));
+            pb.inc(1);
+            if acc.n >= s.log_every {
+                log.append(row(&pos, nb, &acc))?;
+                acc = LogAcc::default();
+            }
+            let stop =
+                INTERRUPTED.load(Ordering::SeqCst) || a.interrupt_after.is_some_and(|n| steps >= n);
+            if stop {
+                pb.abandon();
+                state::save(&dir, &gan, &s, &pos, &acc)?;
+                return Err(Error::Interrupted(format!(
+                    "interrupted: checkpoint written at epoch {}, batch {}/{nb} (step {}) in {}\n\
+                     resume with: gan train --resume {}",
+                    epoch + 1,
+                    bi + 1,
+                    pos.global_step,
+                    dir.display(),
+                    dir.display()
+                )));
+            }
+        }
+        if acc.n > 0 {
+            log.append(row(&pos, nb, &acc))?;
+            acc = LogAcc::default();
+        }
+        pos = Position {
+            epoch: epoch + 1,
+            batch: 0,
+            global_step: pos.global_step,
+        };
+        let imgs = gan.generate(&fixed_z, &mut fixed_rng)?;
+        let [_, h, w] = spec.image;
+        grid::save_grid(
+            &dir.join(grid_file(epoch + 1)),
+            &imgs.to_vec_f32()?,
+            GRID_COUNT,
+            h,
+            w,
+            10,
+        )?;
+        let (dl, gl) = log.curves();
+        plot::save_loss_plot(&dir.join(PLOT_FILE), &title, dl, gl)?;
+        let eval_line = match eval_log.as_mut().filter(|l| l.due(epoch + 1, s.epochs)) {
+            Some(l) => Some(EvalLog::describe(&l.evaluate(
+                &mut gan,
+                epoch + 1,
+                pos.global_step,
+            )?)),
+            None => None,
+        };
+        state::save(&dir, &gan, &s, &pos, &acc)?;
+        pb.finish_and_clear();
+        let secs = t_epoch.elapsed().as_secs_f64();
+        let n = epoch_acc.n.max(1) as f64;
+        println!(
+            "epoch {}/{}: {} steps in {secs:.1} s ({:.2} ms per training step)  {}",
+            epoch + 1,
+            s.epochs,
+            epoch_acc.n,
+            epoch_busy * 1e3 / n,
+            describe(&mean_stats(&epoch_acc))
+        );
+        if let Some(line) = eval_line {
+            println!("  {line}");
+        }
+    }
+    if pos.epoch >= s.epochs && steps == 0 {
+        println!(
+            "{} has already trained for {} epochs; pass --epochs N to go on",
+            dir.display(),
+            s.epochs
+        );
+    }
+    println!(
+        "done: {} epochs; checkpoints, grids, log.csv and losses.png in {}",
+        s.epochs,
+        dir.display()
+    );
+    if let Some(summary) = eval_log.as_ref().and_then(EvalLog::summary) {
+        println!("{summary}");
+    }
+    s.epochs = s.epochs.max(pos.epoch);
+    Ok(Outcome {
+        dir,
+        steps,
+        ms_per_step: busy * 1e3 / steps.max(1) as f64,
+        last,
+    })
+}
+
+/// Create the run directory; refuse one that already holds a run.
+fn prepare_out_dir(dir: &Path) -> Result<()> {
+    if dir.join(STATE_FILE).exists() {
+        return Err(Error::usage(format!(
+            "{} already holds a run; continue it with --resume {} or choose another --out",
+            dir.display(),
+            dir.display()
+        )));
+    }
+    if dir.exists() && !dir.is_dir() {
+        return Err(Error::usage(format!(
+            "--out {}: exists and is not a directory",
+            dir.display()
+        )));
+    }
+    std::fs::create_dir_all(dir).map_err(|e| Error::io("cannot create output directory", dir, e))
+}

@@ -1,0 +1,59 @@
+//! What the loop shows and logs: the progress bar, the figures of a step, and
+//! the CSV rows.
+
+use super::state::{LogAcc, Position};
+use super::StepStats;
+use crate::io::csv::Row;
+use indicatif::{ProgressBar, ProgressStyle};
+
+pub fn progress_bar(
+    quiet: bool,
+    epoch: usize,
+    epochs: usize,
+    len: usize,
+    pos: usize,
+) -> ProgressBar {
+    if quiet {
+        return ProgressBar::hidden();
+    }
+    let pb = ProgressBar::new(len as u64);
+    let style =
+        ProgressStyle::with_template("{prefix} [{bar:28}] {pos}/{len} {elapsed}<{eta} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> ");
+    pb.set_style(style);
+    pb.set_prefix(format!("epoch {}/{epochs}", epoch + 1));
+    pb.set_position(pos as u64);
+    pb
+}
+
+pub fn describe(s: &StepStats) -> String {
+    format!(
+        "d_loss {:.4} g_loss {:.4} D(x) {:.3} D(G(z)) {:.3}",
+        s.d_loss, s.g_loss, s.d_x, s.d_gz
+    )
+}
+
+pub fn mean_stats(a: &LogAcc) -> StepStats {
+    let n = a.n.max(1) as f64;
+    StepStats {
+        d_loss: (a.d_loss / n) as f32,
+        g_loss: (a.g_loss / n) as f32,
+        d_x: (a.d_x / n) as f32,
+        d_gz: (a.d_gz / n) as f32,
+    }
+}
+
+pub fn row(pos: &Position, nb: usize, acc: &LogAcc) -> Row {
+    let m = mean_stats(acc);
+    Row {
+        epoch: pos.epoch + 1,
+        batch: pos.batch,
+        global_step: pos.global_step,
+        epoch_progress: pos.epoch as f64 + pos.batch as f64 / nb.max(1) as f64,
+        d_loss: m.d_loss as f64,
+        g_loss: m.g_loss as f64,
+        d_x: m.d_x as f64,
+        d_gz: m.d_gz as f64,
+    }
+}

@@ -1,0 +1,258 @@
+//! What a run directory's checkpoint holds beyond the two models: the settings
+//! the run was started with, where it stands, the partial logging interval, and
+//! both optimisers' state. Together with the counter-derived random streams this
+//! makes a resumed run equal to an uninterrupted one.
+
+use super::step::Gan;
+use crate::data::DatasetName;
+use crate::error::{Error, Result};
+use crate::io::checkpoint::{self, meta_get, Loaded};
+use crate::models::ModelKind;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+pub const G_FILE: &str = "G.safetensors";
+pub const D_FILE: &str = "D.safetensors";
+pub const STATE_FILE: &str = "train_state.safetensors";
+const FORMAT: u64 = 1;
+
+/// A run's settings, fixed when it starts (epochs may grow on resume).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Settings {
+    pub model: ModelKind,
+    pub dataset: DatasetName,
+    pub data_dir: Option<PathBuf>,
+    pub epochs: usize,
+    pub batch: usize,
+    pub lr: f64,
+    pub seed: u64,
+    pub log_every: u64,
+    pub limit_batches: Option<u64>,
+}
+
+/// Where a run stands: `batch` batches of (0-based) `epoch` are done.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Position {
+    pub epoch: usize,
+    pub batch: usize,
+    pub global_step: u64,
+}
+
+/// Sums of the step figures over the logging interval in progress.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct LogAcc {
+    pub n: u64,
+    pub d_loss: f64,
+    pub g_loss: f64,
+    pub d_x: f64,
+    pub d_gz: f64,
+}
+
+impl LogAcc {
+    pub fn add(&mut self, s: &super::StepStats) {
+        self.n += 1;
+        self.d_loss += s.d_loss as f64;
+        self.g_loss += s.g_loss as f64;
+        self.d_x += s.d_x as f64;
+        self.d_gz += s.d_gz as f64;
+    }
+}
+
+fn model_meta(s: &Settings, pos: &Position, net: &str) -> HashMap<String, String> {
+    HashMap::from([
+        ("format".to_string(), "pt".to_string()),
+        ("model".to_string(), s.model.name().to_string()),
+        ("net".to_string(), net.to_string()),
+        ("global_step".to_string(), pos.global_step.to_string()),
+    ])
+}
+
+/// Write G, D and the training state, each atomically; the state goes last.
+pub fn save(dir: &Path, gan: &Gan, s: &Settings, pos: &Position, acc: &LogAcc) -> Result<()> {
+    checkpoint::save_module(&dir.join(G_FILE), gan.g.as_ref(), model_meta(s, pos, "G"))?;
+    checkpoint::save_module(&dir.join(D_FILE), gan.d.as_ref(), model_meta(s, pos, "D"))?;
+    let state = json!({
+        "format": FORMAT,
+        "model": s.model.name(),
+        "dataset": s.dataset.name(),
+        "data_dir": s.data_dir.as_ref().map(|p| p.to_string_lossy().into_owned()),
+        "epochs": s.epochs,
+        "batch_size": s.batch,
+        "lr": s.lr,
+        "seed": s.seed,
+        "log_every": s.log_every,
+        "limit_batches": s.limit_batches,
+        "epoch": pos.epoch,
+        "batch": pos.batch,
+        "global_step": pos.global_step,
+        "opt_g_steps": gan.opt_g.steps(),
+        "opt_d_steps": gan.opt_d.steps(),
+        "log_acc": [acc.n as f64, acc.d_loss, acc.g_loss, acc.d_x, acc.d_gz],
+    });
+    let mut tensors = Vec::new();
+    for (prefix, opt) in [("opt_g", &gan.opt_g), ("opt_d", &gan.opt_d)] {
+        for (n, t) in opt.state()? {
+            tensors.push((format!("{prefix}.{n}"), t));
+        }
+    }
+    let meta = HashMap::from([
+        ("model".to_string(), s.model.name().to_string()),
+        ("global_step".to_string(), pos.global_step.to_string()),
+        ("state".to_string(), state.to_string()),
+    ]);
+    checkpoint::save(&dir.join(STATE_FILE), &tensors, meta)
+}
+
+/// A run read back from its directory.
+pub struct Restored {
+    pub settings: Settings,
+    pub pos: Position,
+    pub acc: LogAcc,
+    pub gan: Gan,
+}
+
+fn field<'a>(path: &Path, v: &'a Value, key: &str) -> Result<&'a Value> {
+    v.get(key)
+        .ok_or_else(|| Error::checkpoint(path, format!("training state has no '{key}'")))
+}
+
+fn as_u64(path: &Path, v: &Value, key: &str) -> Result<u64> {
+    field(path, v, key)?
+        .as_u64()
+        .ok_or_else(|| Error::checkpoint(path, format!("training state '{key}' is not a count")))
+}
+
+/// Read a run directory's checkpoint and rebuild the models and optimisers.
+pub fn load(dir: &Path) -> Result<Restored> {
+    if !dir.is_dir() {
+        return Err(Error::usage(format!(
+            "--resume {}: no such run directory",
+            dir.display()
+        )));
+    }
+    let sp = dir.join(STATE_FILE);
+    if !sp.exists() {
+        return Err(Error::checkpoint(
+            &sp,
+            "missing: this directory holds no checkpoint to resume (it is written after the first epoch or on Ctrl-C)",
+        ));
+    }
+    let st = checkpoint::read(&sp)?;
+    let v: Value = serde_json::from_str(meta_get(&sp, &st, "state")?)
+        .map_err(|e| Error::checkpoint(&sp, format!("training state is not JSON: {e}")))?;
+    if as_u64(&sp, &v, "format")? != FORMAT {
+        return Err(Error::checkpoint(
+            &sp,
+            "written by an incompatible version of gan",
+        ));
+    }
+    let name = field(&sp, &v, "model")?.as_str().unwrap_or("");
+    let model = ModelKind::from_name(name)
+        .ok_or_else(|| Error::checkpoint(&sp, format!("unknown model '{name}'")))?;
+    let dname = field(&sp, &v, "dataset")?.as_str().unwrap_or("");
+    let dataset = DatasetName::from_name(dname)
+        .ok_or_else(|| Error::checkpoint(&sp, format!("unknown dataset '{dname}'")))?;
+    let lr = field(&sp, &v, "lr")?
+        .as_f64()
+        .filter(|l| l.is_finite() && *l > 0.0)
+        .ok_or_else(|| Error::checkpoint(&sp, "bad learning rate"))?;
+    let settings = Settings {
+        model,
+        dataset,
+        data_dir: v.get("data_dir").and_then(Value::as_str).map(PathBuf::from),
+        epochs: as_u64(&sp, &v, "epochs")? as usize,
+        batch: as_u64(&sp, &v, "batch_size")? as usize,
+        lr,
+        seed: as_u64(&sp, &v, "seed")?,
+        log_every: as_u64(&sp, &v, "log_every")?.max(1),
+        limit_batches: v.get("limit_batches").and_then(Value::as_u64),
+    };
+    let pos = Position {
+        epoch: as_u64(&sp, &v, "epoch")? as usize,
+        batch: as_u64(&sp, &v, "batch")? as usize,
+        global_step: as_u64(&sp, &v, "global_step")?,
+    };
+    let a: Vec<f64> = field(&sp, &v, "log_acc")?
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_f64).collect())
+        .unwrap_or_default();
+    let [n, d_loss, g_loss, d_x, d_gz] = a[..] else {
+        return Err(Error::checkpoint(&sp, "bad 'log_acc'"));
+    };
+    let acc = LogAcc {
+        n: n as u64,
+        d_loss,
+        g_loss,
+        d_x,
+        d_gz,
+    };
+
+    let mut gan = Gan::new(model, settings.seed, settings.lr)?;
+    for (file, net) in [(G_FILE, "G"), (D_FILE, "D")] {
+        let p = dir.join(file);
+        let l = checkpoint::read(&p)?;
+        check_model_file(&p, &l, model, net, Some(pos.global_step))?;
+        let m = if net == "G" {
+            gan.g.as_ref()
+        } else {
+            gan.d.as_ref()
+        };
+        checkpoint::load_into(&p, m, &l)?;
+    }
+    for (prefix, key, opt) in [
+        ("opt_g.", "opt_g_steps", &mut gan.opt_g),
+        ("opt_d.", "opt_d_steps", &mut gan.opt_d),
+    ] {
+        let steps = as_u64(&sp, &v, key)?;
+        let ts = st
+            .tensors
+            .iter()
+            .filter_map(|(k, t)| k.strip_prefix(prefix).map(|k| (k.to_string(), t.clone())))
+            .collect();
+        opt.load_state(steps, &ts)
+            .map_err(|e| Error::checkpoint(&sp, e.to_string()))?;
+    }
+    Ok(Restored {
+        settings,
+        pos,
+        acc,
+        gan,
+    })
+}
+
+/// A G or D file must be of `model` (when it says) and, within a run, of the
+/// same step as the training state.
+pub fn check_model_file(
+    path: &Path,
+    l: &Loaded,
+    model: ModelKind,
+    net: &str,
+    step: Option<u64>,
+) -> Result<()> {
+    if let Some(m) = l.meta.get("model") {
+        if m != model.name() {
+            return Err(Error::checkpoint(
+                path,
+                format!("is a checkpoint of model '{m}', not '{}'", model.name()),
+            ));
+        }
+    }
+    if let Some(n) = l.meta.get("net") {
+        if n != net {
+            return Err(Error::checkpoint(
+                path,
+                format!("holds network {n}, expected {net}"),
+            ));
+        }
+    }
+    if let (Some(want), Some(got)) = (step, l.meta.get("global_step")) {
+        if got.parse::<u64>().ok() != Some(want) {
+            return Err(Error::checkpoint(
+                path,
+                format!("is of step {got} but the training state of step {want}: the checkpoint was not written completely"),
+            ));
+        }
+    }
+    Ok(())
+}
