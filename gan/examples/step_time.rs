@@ -1,6 +1,8 @@
 //! Milliseconds per training step (one D update + one G update) of each model on
-//! random data at its tutorial batch size, as bench_torch.py's train_step:
-//! `cargo run -p gan --release --example step_time [steps]`.
+//! random data at its tutorial batch size and image size, as bench_torch.py's
+//! train_step: `cargo run -p gan --release --example step_time [steps] [model…]`
+//! (all models by default; the DCGANs take at most steps/10 steps, at least 5,
+//! since one dcgan64 step takes seconds).
 
 use gan::models::ModelKind;
 use gan::train::noise::step_rng;
@@ -9,20 +11,31 @@ use std::time::Instant;
 use tensor::Tensor;
 
 fn main() -> gan::Result<()> {
-    let steps: usize = std::env::args()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(200);
-    for kind in ModelKind::ALL {
+    let mut args = std::env::args().skip(1);
+    let steps: usize = args.next().and_then(|s| s.parse().ok()).unwrap_or(200);
+    let names: Vec<String> = args.collect();
+    let mut kinds = Vec::new();
+    for n in &names {
+        kinds.push(
+            ModelKind::from_name(n)
+                .ok_or_else(|| gan::Error::usage(format!("unknown model '{n}'")))?,
+        );
+    }
+    if kinds.is_empty() {
+        kinds = ModelKind::ALL.to_vec();
+    }
+    for kind in kinds {
         let spec = kind.spec();
+        let (steps, warm) = if spec.flat_images {
+            (steps, 10)
+        } else {
+            ((steps / 10).max(5), 2)
+        };
         let mut gan = Gan::new(kind, 0, spec.lr)?;
-        let real = Tensor::rand_uniform(
-            &[spec.batch, 1, 28, 28],
-            -1.0,
-            1.0,
-            &mut step_rng(0, u64::MAX),
-        )?;
-        for k in 0..10 {
+        let mut shape = vec![spec.batch];
+        shape.extend(spec.image);
+        let real = Tensor::rand_uniform(&shape, -1.0, 1.0, &mut step_rng(0, u64::MAX))?;
+        for k in 0..warm {
             gan.train_step(&real, &mut step_rng(1, k))?;
         }
         let mut times: Vec<f64> = (0..steps)
@@ -34,7 +47,7 @@ fn main() -> gan::Result<()> {
             .collect::<gan::Result<_>>()?;
         times.sort_by(f64::total_cmp);
         println!(
-            "train_step/{:<12} median {:6.2} ms  (p10 {:5.2}, p90 {:5.2}; batch {}, {} steps)",
+            "train_step/{:<12} median {:8.2} ms  (p10 {:8.2}, p90 {:8.2}; batch {}, {} steps)",
             kind.name(),
             times[times.len() / 2],
             times[times.len() / 10],

@@ -1,5 +1,7 @@
 //! The data sets as training sees them, through the `datasets` crate: images in
-//! [−1, 1] (ToTensor then Normalize(0.5, 0.5)) as (B, 1, 28, 28), in an order
+//! [−1, 1] (ToTensor then Normalize(0.5, 0.5)) as (B, 1, H, W), resized
+//! bilinearly when the model wants another size (the DCGAN tutorial's
+//! `Resize(64)` of 28×28 MNIST for dcgan64), in an order
 //! shuffled per epoch from (seed, epoch) alone, so that a resumed run sees the
 //! very batches an uninterrupted one would.
 
@@ -58,16 +60,25 @@ pub struct DataSource {
 impl DataSource {
     /// Load the training split of `name` from `dir` (else the shipped data/ folder,
     /// else the cache, downloading there when possible), batched by `batch` with
-    /// the order drawn from `seed`.
+    /// the order drawn from `seed`. Square images are resized to a square
+    /// `image` (C, H, W) of another size, as torchvision's `Resize(H)`
+    /// (bilinear, no antialiasing); any other mismatch is left for the caller
+    /// to report (`image_shape`).
     pub fn open(
         name: DatasetName,
         dir: Option<&Path>,
         batch: usize,
         seed: u64,
+        image: [usize; 3],
     ) -> Result<DataSource> {
         let source = datasets::DataSource::new().with_data_dir(dir.map(Path::to_path_buf));
         let split = datasets::load(name.kind(), Split::Train, &source)?;
-        let transform = Transform::default();
+        let (h, w) = (split.images.height(), split.images.width());
+        let [_, th, tw] = image;
+        let transform = Transform {
+            resize: (h == w && th == tw && th != h).then_some(th),
+            ..Transform::default()
+        };
         let loader = DataLoader::from_split(
             split,
             LoaderConfig {
@@ -92,9 +103,11 @@ impl DataSource {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+    /// (C, H, W) of the images as batches hold them (after any resize).
     pub fn image_shape(&self) -> [usize; 3] {
         let im = self.loader.images();
-        [1, im.height(), im.width()]
+        let (h, w) = self.transform.output_hw(im.height(), im.width());
+        [1, h, w]
     }
 
     /// Batches in one epoch (the last one may be short, as DataLoader's default).

@@ -1,4 +1,4 @@
-//! The `gan` crate: the MLP GANs of the classic MNIST tutorials on the
+//! The `gan` crate: the MLP GANs and DCGANs of the classic MNIST tutorials on the
 //! from-scratch engine (tensor, kernels, autograd), with PyTorch's models,
 //! initialisation, optimisers and training step, plus the pictures, logs,
 //! checkpoints and CLI around them.

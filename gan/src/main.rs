@@ -1,4 +1,4 @@
-//! `gan`: train the tutorials' MLP GANs, or sample from a checkpoint. Errors are
+//! `gan`: train the tutorials' GANs, or sample from a checkpoint. Errors are
 //! printed as `error: ...` with a non-zero exit, never as a panic.
 
 use clap::Parser;
@@ -6,6 +6,8 @@ use gan::cli::{Cli, Command};
 use gan::{train::train_loop, Error};
 
 fn main() {
+    // Reuse freed tensor memory instead of mapping fresh pages per step.
+    tensor::tune_malloc();
     let cli = Cli::parse();
     let result = match &cli.command {
         Some(Command::Sample(a)) => gan::sample::sample(a),

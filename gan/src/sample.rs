@@ -62,7 +62,12 @@ pub fn sample(a: &SampleArgs) -> Result<()> {
     let kind = model_of(&path, &l, a.model)?;
     check_model_file(&path, &l, kind, "G", None)?;
     let (mut g, _) = kind.build(0)?;
+    // Loaded on the CPU, then moved: the file is the same from any device.
     checkpoint::load_into(&path, g.as_ref(), &l)?;
+    g.to_device(a.device)?;
+    crate::train::step::check_on(kind, "G", g.as_ref(), a.device)?;
+    // Eval mode: no dropout, and batchnorm with the running statistics (see
+    // `Gan::generate` for why not the tutorials' train mode).
     g.set_training(false);
     let spec = kind.spec();
     let n = a.count as usize;
@@ -70,7 +75,9 @@ pub fn sample(a: &SampleArgs) -> Result<()> {
     let mut values = Vec::with_capacity(n * spec.image_numel());
     while values.len() < n * spec.image_numel() {
         let m = CHUNK.min(n - values.len() / spec.image_numel());
-        let z = sample_z(spec.z, m, spec.latent, &mut rng)?;
+        // z is drawn on the CPU and uploaded, so that a seed gives the same
+        // images (to rounding) on every device.
+        let z = sample_z(spec.z, m, spec.latent, &mut rng)?.to_device(a.device)?;
         let out = no_grad(|| g.forward(&Var::constant(z), &mut Fwd::new(&mut rng)))?;
         values.extend(out.data().to_vec_f32()?);
     }

@@ -183,9 +183,33 @@ fn unwritable_output_directory() {
 }
 
 #[test]
-fn cuda_is_a_clear_error() {
-    let o = gan(&["--device", "cuda"]);
-    assert_clean_error(&o, "CUDA backend is not available");
+fn unusable_cuda_is_a_clear_error() {
+    // No machine has a cuda:99: without a driver that is said first, with one
+    // the ordinal is refused. Either way an error and exit 1 before any work.
+    let o = gan(&["--device", "cuda:99", "--quiet"]);
+    assert_clean_error(&o, "--device cuda:99:");
+    match kernels::cuda::available(0) {
+        Err(e) => {
+            // The message names what is missing (libcuda.so, a GPU, or NVRTC).
+            let why = e.to_string();
+            let o = gan(&["--device", "cuda", "--quiet"]);
+            assert_clean_error(&o, &why);
+            let o = gan(&[
+                "sample",
+                "--checkpoint",
+                "x",
+                "--out",
+                "y",
+                "--device",
+                "cuda",
+            ]);
+            assert_clean_error(&o, &why);
+            if tensor::cuda::driver_available().is_err() {
+                assert!(why.contains("no CUDA driver found (libcuda.so)"), "{why}");
+            }
+        }
+        Ok(()) => println!("a GPU is usable here: --device cuda runs in tests/tests/cuda_gan.rs"),
+    }
     let o = gan(&["--device", "tpu"]);
     assert_clean_error(&o, "unknown device");
 }

@@ -58,3 +58,37 @@ fn sample_writes_idx_and_grid() {
     // Neither --out nor --grid: nothing to do is an error.
     assert_clean_error(&gan(&["sample", "--checkpoint", p(&run)]), "required");
 }
+
+/// The DCGANs through the command line: dcgan28 on 28×28 images, dcgan64 on the
+/// same images resized to 64×64, each sampled from its run directory.
+#[test]
+fn dcgans_train_and_sample() {
+    let d = scratch("sample-dcgan");
+    let data = tiny_dataset(&d.join("data"), 32);
+    for (model, side) in [("dcgan28", 28u8), ("dcgan64", 64)] {
+        let run = d.join(model);
+        let extra = ["--epochs", "1", "--limit-batches", "2"];
+        let o = gan(&train_args(model, &data, &run, &extra));
+        assert!(o.status.success(), "{model}: {}", stderr(&o));
+        let idx = d.join(format!("{model}.idx"));
+        for _ in 0..2 {
+            let o = gan(&[
+                "sample",
+                "--checkpoint",
+                p(&run),
+                "--count",
+                "3",
+                "--out",
+                p(&idx),
+            ]);
+            assert!(o.status.success(), "{model}: {}", stderr(&o));
+        }
+        let b = std::fs::read(&idx).unwrap();
+        assert_eq!(&b[4..16], &[0, 0, 0, 3, 0, 0, 0, side, 0, 0, 0, side]);
+        assert_eq!(b.len(), 16 + 3 * side as usize * side as usize);
+        // A 10×10 grid of side-pixel images with torchvision's 2-pixel padding.
+        let png = std::fs::read(run.join("samples_epoch_001.png")).unwrap();
+        let width = u32::from_be_bytes(png[16..20].try_into().unwrap());
+        assert_eq!(width, 10 * (side as u32 + 2) + 2, "{model}");
+    }
+}

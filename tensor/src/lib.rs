@@ -8,12 +8,14 @@ pub mod cuda;
 pub mod dtype;
 pub mod error;
 pub mod layout;
+pub mod malloc_tuning;
 pub mod storage;
 pub mod tensor;
 
 pub use dtype::{DType, Element};
 pub use error::{Error, Result};
 pub use layout::{broadcast_shapes, contiguous_strides, resolve_dim, Layout};
+pub use malloc_tuning::tune_malloc;
 pub use storage::{
     live_storage_stats, CpuSlice, CpuStorage, CudaStorage, Device, Storage, StorageKind,
 };

@@ -1,6 +1,10 @@
 //! Checkpoints in safetensors, keyed exactly as PyTorch's `state_dict()`, so that
 //! `G.load_state_dict(safetensors.torch.load_file(path))` works on the models.py
 //! modules. Every file is written to `*.tmp` and renamed.
+//!
+//! Tensors are f32, except batchnorm's `num_batches_tracked`, which PyTorch
+//! keeps as an int64 scalar: those are written and read as I64 of shape [], so
+//! that the dtypes of a `state_dict()` are PyTorch's too.
 
 use super::write_atomic;
 use crate::error::{Error, Result};
@@ -13,25 +17,36 @@ use tensor::{CpuStorage, StorageKind, Tensor};
 
 /// A checkpoint file read back: its tensors and its metadata.
 pub struct Loaded {
+    /// The f32 tensors.
     pub tensors: HashMap<String, Tensor>,
+    /// The int64 scalars (`num_batches_tracked`).
+    pub counts: HashMap<String, i64>,
     pub meta: HashMap<String, String>,
 }
 
-/// safetensors bytes of f32 `tensors` with `meta`.
-pub fn encode(tensors: &[(String, Tensor)], meta: HashMap<String, String>) -> Result<Vec<u8>> {
-    let mut bufs = Vec::with_capacity(tensors.len());
+/// safetensors bytes of f32 `tensors` and int64 scalars `counts` with `meta`.
+pub fn encode(
+    tensors: &[(String, Tensor)],
+    counts: &[(String, i64)],
+    meta: HashMap<String, String>,
+) -> Result<Vec<u8>> {
+    let mut bufs = Vec::with_capacity(tensors.len() + counts.len());
     for (name, t) in tensors {
         let bytes: Vec<u8> = t
             .to_vec_f32()?
             .iter()
             .flat_map(|v| v.to_le_bytes())
             .collect();
-        bufs.push((name.clone(), t.shape().to_vec(), bytes));
+        bufs.push((name.clone(), Dtype::F32, t.shape().to_vec(), bytes));
+    }
+    for (name, c) in counts {
+        let bytes = c.to_le_bytes().to_vec();
+        bufs.push((name.clone(), Dtype::I64, Vec::new(), bytes));
     }
     let views = bufs
         .iter()
-        .map(|(n, s, b)| {
-            TensorView::new(Dtype::F32, s.clone(), b)
+        .map(|(n, d, s, b)| {
+            TensorView::new(*d, s.clone(), b)
                 .map(|v| (n.clone(), v))
                 .map_err(|e| Error::usage(format!("safetensors: tensor {n}: {e}")))
         })
@@ -45,10 +60,11 @@ pub fn save(
     tensors: &[(String, Tensor)],
     meta: HashMap<String, String>,
 ) -> Result<()> {
-    write_atomic(path, &encode(tensors, meta)?)
+    write_atomic(path, &encode(tensors, &[], meta)?)
 }
 
-/// Read and check a checkpoint file: it must exist, be complete, and hold f32 tensors.
+/// Read and check a checkpoint file: it must exist, be complete, and hold f32
+/// tensors and int64 scalars only.
 pub fn read(path: &Path) -> Result<Loaded> {
     let bytes = std::fs::read(path).map_err(|e| Error::io("cannot read checkpoint", path, e))?;
     let bad = |msg: String| Error::checkpoint(path, msg);
@@ -63,12 +79,21 @@ pub fn read(path: &Path) -> Result<Loaded> {
             "not a valid safetensors file (corrupt or cut short?): {e}"
         ))
     })?;
-    let mut tensors = HashMap::new();
+    let (mut tensors, mut counts) = (HashMap::new(), HashMap::new());
     for (name, view) in st.tensors() {
+        if view.dtype() == Dtype::I64 && view.shape().is_empty() {
+            let b: [u8; 8] = view
+                .data()
+                .try_into()
+                .map_err(|_| bad(format!("int64 scalar '{name}' is not 8 bytes long")))?;
+            counts.insert(name, i64::from_le_bytes(b));
+            continue;
+        }
         if view.dtype() != Dtype::F32 {
             return Err(bad(format!(
-                "tensor '{name}' is {:?}; expected F32",
-                view.dtype()
+                "tensor '{name}' is {:?} of shape {:?}; expected F32, or an I64 scalar (num_batches_tracked)",
+                view.dtype(),
+                view.shape()
             )));
         }
         let data: Vec<f32> = view
@@ -80,21 +105,40 @@ pub fn read(path: &Path) -> Result<Loaded> {
             .map_err(|e| bad(format!("tensor '{name}': {e}")))?;
         tensors.insert(name, t);
     }
-    Ok(Loaded { tensors, meta })
+    Ok(Loaded {
+        tensors,
+        counts,
+        meta,
+    })
 }
 
-/// Save a module's state_dict with `meta`.
+/// Save a module's state_dict (f32 tensors and int64 counts) with `meta`.
 pub fn save_module(path: &Path, m: &dyn Module, meta: HashMap<String, String>) -> Result<()> {
-    save(path, &m.state_dict(), meta)
+    let counts: Vec<(String, i64)> = m
+        .named_counts()
+        .into_iter()
+        .map(|(n, c)| (n, c.get()))
+        .collect();
+    write_atomic(path, &encode(&m.state_dict(), &counts, meta)?)
 }
 
 /// Copy a checkpoint's tensors into `m` in place, strictly as
-/// `load_state_dict(strict=True)`: the same keys, the same shapes. Nothing is
-/// changed unless everything matches.
+/// `load_state_dict(strict=True)`: the same keys, the same shapes (and, stricter
+/// than PyTorch, the same dtypes). Nothing is changed unless everything matches.
 pub fn load_into(path: &Path, m: &dyn Module, loaded: &Loaded) -> Result<()> {
     let sd = m.state_dict();
-    let want: BTreeSet<&str> = sd.iter().map(|(n, _)| n.as_str()).collect();
-    let have: BTreeSet<&str> = loaded.tensors.keys().map(String::as_str).collect();
+    let counts = m.named_counts();
+    let want: BTreeSet<&str> = sd
+        .iter()
+        .map(|(n, _)| n.as_str())
+        .chain(counts.iter().map(|(n, _)| n.as_str()))
+        .collect();
+    let have: BTreeSet<&str> = loaded
+        .tensors
+        .keys()
+        .chain(loaded.counts.keys())
+        .map(String::as_str)
+        .collect();
     let missing: Vec<&str> = want.difference(&have).copied().collect();
     let extra: Vec<&str> = have.difference(&want).copied().collect();
     if !missing.is_empty() || !extra.is_empty() {
@@ -107,8 +151,24 @@ pub fn load_into(path: &Path, m: &dyn Module, loaded: &Loaded) -> Result<()> {
         }
         return Err(Error::checkpoint(path, msg));
     }
+    for (name, _) in &counts {
+        if !loaded.counts.contains_key(name) {
+            return Err(Error::checkpoint(
+                path,
+                format!("'{name}' must be an int64 scalar, as PyTorch's num_batches_tracked is"),
+            ));
+        }
+    }
     for (name, t) in &sd {
-        let src = &loaded.tensors[name];
+        let Some(src) = loaded.tensors.get(name) else {
+            return Err(Error::checkpoint(
+                path,
+                format!(
+                    "'{name}' is an int64 scalar; the model needs f32 of shape {:?}",
+                    t.shape()
+                ),
+            ));
+        };
         if src.shape() != t.shape() {
             return Err(Error::checkpoint(
                 path,
@@ -122,6 +182,9 @@ pub fn load_into(path: &Path, m: &dyn Module, loaded: &Loaded) -> Result<()> {
     }
     for (name, t) in &sd {
         copy_values(t, &loaded.tensors[name])?;
+    }
+    for (name, c) in &counts {
+        c.set(loaded.counts[name]);
     }
     Ok(())
 }

@@ -5,7 +5,7 @@ use crate::nn::module::prefixed;
 use crate::nn::{Dropout, Fwd, Linear, Module};
 use autograd::Var;
 use rand::Rng;
-use tensor::Result;
+use tensor::{Device, Result};
 
 const HIDDEN: usize = 32;
 
@@ -64,6 +64,9 @@ impl Module for DropG {
     fn named_parameters(&self) -> Vec<(String, Var)> {
         self.0.named_parameters()
     }
+    fn to_device(&mut self, device: Device) -> Result<()> {
+        self.0.fc.iter_mut().try_for_each(|fc| fc.to_device(device))
+    }
     fn set_training(&mut self, train: bool) {
         self.0.dropout.set_training(train);
     }
@@ -96,6 +99,9 @@ impl Module for DropD {
     }
     fn named_parameters(&self) -> Vec<(String, Var)> {
         self.0.named_parameters()
+    }
+    fn to_device(&mut self, device: Device) -> Result<()> {
+        self.0.fc.iter_mut().try_for_each(|fc| fc.to_device(device))
     }
     fn set_training(&mut self, train: bool) {
         self.0.dropout.set_training(train);

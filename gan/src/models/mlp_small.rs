@@ -4,7 +4,7 @@ use crate::nn::module::prefixed;
 use crate::nn::{Fwd, Linear, Module};
 use autograd::Var;
 use rand::Rng;
-use tensor::Result;
+use tensor::{Device, Result};
 
 /// z (B, 100) → fc1 → LeakyReLU(0.2) → fc2 → tanh, viewed as (B, 1, 28, 28).
 pub struct SmallG {
@@ -32,6 +32,10 @@ impl Module for SmallG {
         let mut v = prefixed("fc1", self.fc1.named_parameters());
         v.extend(prefixed("fc2", self.fc2.named_parameters()));
         v
+    }
+    fn to_device(&mut self, device: Device) -> Result<()> {
+        self.fc1.to_device(device)?;
+        self.fc2.to_device(device)
     }
 }
 
@@ -65,5 +69,9 @@ impl Module for SmallD {
         let mut v = prefixed("fc1", self.fc1.named_parameters());
         v.extend(prefixed("fc2", self.fc2.named_parameters()));
         v
+    }
+    fn to_device(&mut self, device: Device) -> Result<()> {
+        self.fc1.to_device(device)?;
+        self.fc2.to_device(device)
     }
 }

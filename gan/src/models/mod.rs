@@ -2,6 +2,9 @@
 //! (`spec`). A model is a pair of modules (G, D); D returns one value per image,
 //! a probability or a logit as `Spec::loss` says.
 
+mod dcgan;
+pub mod dcgan28;
+pub mod dcgan64;
 mod mlp;
 mod mlp_dropout;
 mod mlp_small;
@@ -12,7 +15,7 @@ use rand::SeedableRng;
 use std::fmt;
 use tensor::Result;
 
-/// The models this build knows. The DCGANs of models.py slot in here later.
+/// The five models of models.py.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum ModelKind {
     /// Classic MNIST MLP GAN: latent 64, hidden 256, BCE, Adam 2e-4, batch 100.
@@ -21,16 +24,28 @@ pub enum ModelKind {
     MlpSmall,
     /// Blog GAN: dropout 0.3, BCE-with-logits, labels smoothed to 0.9, z ~ U(−1, 1), Adam 2e-3.
     MlpDropout,
+    /// Book-chapter DCGAN for 28×28 (Kuzushiji-MNIST): batch norm, Adam 2e-4 (β1 0.5), batch 128.
+    Dcgan28,
+    /// PyTorch-tutorial DCGAN for 64×64 (MNIST resized): batch norm, Adam 2e-4 (β1 0.5), batch 128.
+    Dcgan64,
 }
 
 impl ModelKind {
-    pub const ALL: [ModelKind; 3] = [ModelKind::Mlp, ModelKind::MlpSmall, ModelKind::MlpDropout];
+    pub const ALL: [ModelKind; 5] = [
+        ModelKind::Mlp,
+        ModelKind::MlpSmall,
+        ModelKind::MlpDropout,
+        ModelKind::Dcgan28,
+        ModelKind::Dcgan64,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             ModelKind::Mlp => "mlp",
             ModelKind::MlpSmall => "mlp-small",
             ModelKind::MlpDropout => "mlp-dropout",
+            ModelKind::Dcgan28 => "dcgan28",
+            ModelKind::Dcgan64 => "dcgan64",
         }
     }
 
@@ -86,6 +101,8 @@ impl ModelKind {
                 epochs: 30,
                 flat_images: true,
             },
+            ModelKind::Dcgan28 => dcgan_spec([1, 28, 28], "kmnist"),
+            ModelKind::Dcgan64 => dcgan_spec([1, 64, 64], "mnist"),
         }
     }
 
@@ -109,7 +126,38 @@ impl ModelKind {
                 Box::new(mlp_dropout::DropG::new(&mut rg)?),
                 Box::new(mlp_dropout::DropD::new(&mut rd)?),
             ),
+            ModelKind::Dcgan28 => (
+                Box::new(dcgan28::generator(&mut rg)?),
+                Box::new(dcgan28::discriminator(&mut rd)?),
+            ),
+            ModelKind::Dcgan64 => (
+                Box::new(dcgan64::generator(&mut rg)?),
+                Box::new(dcgan64::discriminator(&mut rd)?),
+            ),
         })
+    }
+}
+
+/// Both DCGANs' `spec`: z ~ N(0, 1) as (B, 100, 1, 1), BCE on D's sigmoid,
+/// Adam lr 2e-4 with betas (0.5, 0.999), batch 128, images (B, 1, H, W) as
+/// they are. 5 epochs: the PyTorch DCGAN tutorial's `num_epochs`. dcgan64's
+/// 64×64 images are MNIST resized (`DataSource` resizes when the sizes differ).
+fn dcgan_spec(image: [usize; 3], dataset: &'static str) -> Spec {
+    Spec {
+        latent: 100,
+        batch: 128,
+        image,
+        loss: Loss::Bce,
+        opt: OptKind::Adam {
+            beta1: 0.5,
+            beta2: 0.999,
+        },
+        lr: 2e-4,
+        z: Noise::Normal4d,
+        label_smooth: 1.0,
+        dataset,
+        epochs: 5,
+        flat_images: false,
     }
 }
 
@@ -174,6 +222,8 @@ mod tests {
             (ModelKind::Mlp, 283_920, 267_009),
             (ModelKind::MlpSmall, 114_064, 100_609),
             (ModelKind::MlpDropout, 114_800, 110_849),
+            (ModelKind::Dcgan28, 305_480, 128_016),
+            (ModelKind::Dcgan64, 3_574_656, 2_763_520),
         ];
         for (k, g, d) in want {
             let (mg, md) = k.build(0).unwrap();
@@ -202,5 +252,86 @@ mod tests {
         let (g, _) = ModelKind::MlpDropout.build(0).unwrap();
         assert_eq!(names(g.as_ref()).len(), 8);
         assert_eq!(names(g.as_ref())[7], "fc4.bias");
+    }
+
+    /// Every key of a DCGAN's `state_dict()` (PyTorch 2's, listed from
+    /// models.py): weights of the convolutions at `convs`, weight, bias,
+    /// running_mean, running_var (f32) and num_batches_tracked (int64) of the
+    /// batch norms at `bns`. Sorted, as safetensors stores them.
+    fn dcgan_keys(convs: &[usize], bns: &[usize]) -> (Vec<String>, Vec<String>) {
+        let mut f32s: Vec<String> = convs.iter().map(|i| format!("{i}.weight")).collect();
+        for i in bns {
+            for n in ["weight", "bias", "running_mean", "running_var"] {
+                f32s.push(format!("{i}.{n}"));
+            }
+        }
+        let mut counts: Vec<String> = bns
+            .iter()
+            .map(|i| format!("{i}.num_batches_tracked"))
+            .collect();
+        f32s.sort();
+        counts.sort();
+        (f32s, counts)
+    }
+
+    fn keys_of(m: &dyn Module) -> (Vec<String>, Vec<String>) {
+        let mut f32s: Vec<String> = m.state_dict().into_iter().map(|(n, _)| n).collect();
+        let mut counts: Vec<String> = m.named_counts().into_iter().map(|(n, _)| n).collect();
+        f32s.sort();
+        counts.sort();
+        (f32s, counts)
+    }
+
+    #[test]
+    fn dcgan_state_dict_names_are_pytorchs() {
+        let (g, d) = ModelKind::Dcgan28.build(0).unwrap();
+        assert_eq!(keys_of(g.as_ref()), dcgan_keys(&[0, 3, 6, 9], &[1, 4, 7]));
+        assert_eq!(keys_of(d.as_ref()), dcgan_keys(&[0, 2, 5, 8], &[3, 6]));
+        let (g, d) = ModelKind::Dcgan64.build(0).unwrap();
+        assert_eq!(
+            keys_of(g.as_ref()),
+            dcgan_keys(&[0, 3, 6, 9, 12], &[1, 4, 7, 10])
+        );
+        assert_eq!(
+            keys_of(d.as_ref()),
+            dcgan_keys(&[0, 2, 5, 8, 11], &[3, 6, 9])
+        );
+        // The first G layer is ConvTranspose2d(100, 512, 4): PyTorch's (in, out, kH, kW).
+        assert_eq!(g.named_parameters()[0].1.shape(), [100, 512, 4, 4]);
+    }
+
+    /// `dcgan_init`: conv weights N(0, 0.02), batchnorm weights N(1, 0.02),
+    /// biases 0; running statistics at their defaults, nothing counted yet.
+    #[test]
+    fn dcgan_init_as_models_py() {
+        let (g, d) = ModelKind::Dcgan64.build(3).unwrap();
+        let stats = |v: &[f32]| {
+            let n = v.len() as f64;
+            let m = v.iter().map(|&x| x as f64).sum::<f64>() / n;
+            let var = v.iter().map(|&x| (x as f64 - m).powi(2)).sum::<f64>() / n;
+            (m, var.sqrt())
+        };
+        for m in [&g, &d] {
+            for (name, t) in m.state_dict() {
+                let v = t.to_vec_f32().unwrap();
+                let (mean, std) = stats(&v);
+                let is_bn = m
+                    .named_counts()
+                    .iter()
+                    .any(|(c, _)| name.split('.').next() == c.split('.').next());
+                let want = match (is_bn, name.rsplit('.').next().unwrap()) {
+                    (false, "weight") => Some((0.0, 0.02)),
+                    (true, "weight") => Some((1.0, 0.02)),
+                    (true, "bias" | "running_mean") => Some((0.0, 0.0)),
+                    (true, "running_var") => Some((1.0, 0.0)),
+                    _ => None,
+                };
+                let (wm, ws) = want.unwrap_or_else(|| panic!("unexpected key {name}"));
+                // Loose bounds: the smallest tensors have 64 values.
+                assert!((mean - wm).abs() < 0.01, "{name}: mean {mean}");
+                assert!((std - ws).abs() < 0.006, "{name}: std {std}");
+            }
+            assert!(m.named_counts().iter().all(|(_, c)| c.get() == 0));
+        }
     }
 }

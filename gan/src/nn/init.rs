@@ -1,4 +1,4 @@
-//! PyTorch's default initialisation of `nn.Linear` (and, later, of convolutions).
+//! PyTorch's default initialisation of `nn.Linear` and the convolutions, and the DCGAN normal draws.
 
 use rand::Rng;
 use tensor::{Result, Tensor};

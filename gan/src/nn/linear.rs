@@ -1,10 +1,10 @@
 //! `nn.Linear`: y = x·Wᵀ + b, W [out, in].
 
 use super::init::{bias_uniform, kaiming_uniform_a_sqrt5};
-use super::module::{Fwd, Module};
+use super::module::{param_to_device, Fwd, Module};
 use autograd::Var;
 use rand::Rng;
-use tensor::Result;
+use tensor::{Device, Result};
 
 pub struct Linear {
     pub weight: Var,
@@ -43,5 +43,12 @@ impl Module for Linear {
             v.push(("bias".to_string(), b.clone()));
         }
         v
+    }
+    fn to_device(&mut self, device: Device) -> Result<()> {
+        param_to_device(&mut self.weight, device)?;
+        if let Some(b) = &mut self.bias {
+            param_to_device(b, device)?;
+        }
+        Ok(())
     }
 }

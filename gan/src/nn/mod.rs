@@ -3,12 +3,18 @@
 //! between train and eval mode.
 
 pub mod activation;
+pub mod batchnorm;
+pub mod conv;
+pub mod conv_transpose;
 pub mod init;
 pub mod linear;
 pub mod module;
 pub mod sequential;
 
 pub use activation::{Activation, Dropout};
+pub use batchnorm::{BatchNorm, BatchNorm1d, BatchNorm2d};
+pub use conv::Conv2d;
+pub use conv_transpose::ConvTranspose2d;
 pub use linear::Linear;
-pub use module::{Fwd, Module};
+pub use module::{Count, Fwd, Module};
 pub use sequential::Sequential;

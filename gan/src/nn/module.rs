@@ -2,7 +2,9 @@
 
 use autograd::Var;
 use rand::rngs::StdRng;
-use tensor::{Result, Tensor};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+use tensor::{Device, Result, Tensor};
 
 /// What one forward call needs besides its input.
 pub struct Fwd<'a> {
@@ -44,6 +46,22 @@ pub trait Module: Send {
         Vec::new()
     }
 
+    /// Integer buffers (batchnorm's `num_batches_tracked`), kept apart from the
+    /// f32 tensors because PyTorch stores them as int64 scalars and so must
+    /// the checkpoints. Handles share the counter, so loading sets it in place.
+    fn named_counts(&self) -> Vec<(String, Count)> {
+        Vec::new()
+    }
+
+    /// Move every parameter and buffer to `device`. Parameters become new
+    /// leaves there (their gradients are dropped), so optimisers must be built
+    /// after the move. The default suits parameter-free modules; a module with
+    /// parameters or buffers must override it (`Gan` checks that everything
+    /// landed on the device and names what did not).
+    fn to_device(&mut self, _device: Device) -> Result<()> {
+        Ok(())
+    }
+
     /// Train mode (dropout active) or eval mode.
     fn set_training(&mut self, _train: bool) {}
 
@@ -64,7 +82,8 @@ pub trait Module: Send {
             .sum()
     }
 
-    /// Parameters then buffers: exactly the keys of PyTorch's `state_dict()`.
+    /// Parameters then buffers: PyTorch's `state_dict()` less the int64
+    /// counts (`named_counts`), which the checkpoints add as int64 scalars.
     fn state_dict(&self) -> Vec<(String, Tensor)> {
         let mut out: Vec<(String, Tensor)> = self
             .named_parameters()
@@ -76,10 +95,36 @@ pub trait Module: Send {
     }
 }
 
+/// An int64 scalar buffer of a module, shared by its clones (the module
+/// increments it in `forward(&self)`, checkpoints read and set it).
+#[derive(Clone, Debug, Default)]
+pub struct Count(Arc<AtomicI64>);
+
+impl Count {
+    pub fn get(&self) -> i64 {
+        self.0.load(Ordering::Relaxed)
+    }
+    pub fn set(&self, v: i64) {
+        self.0.store(v, Ordering::Relaxed)
+    }
+    pub fn incr(&self) {
+        self.0.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
 /// Prefix each name with `prefix.` (a child module's name in its parent).
 pub fn prefixed<T>(prefix: &str, items: Vec<(String, T)>) -> Vec<(String, T)> {
     items
         .into_iter()
         .map(|(n, v)| (format!("{prefix}.{n}"), v))
         .collect()
+}
+
+/// Re-home a parameter on `device`: a new leaf holding a copy there, or the
+/// same one when it is already there (so that optimisers holding it stay valid).
+pub fn param_to_device(p: &mut Var, device: Device) -> Result<()> {
+    if p.data().device() != device {
+        *p = Var::param(p.data().clone().to_device(device)?);
+    }
+    Ok(())
 }

@@ -1,9 +1,9 @@
 //! `nn.Sequential`: children named by their index, activations included, so
 //! that names match PyTorch's `state_dict` ("0.weight", "2.weight", ...).
 
-use super::module::{prefixed, Fwd, Module};
+use super::module::{prefixed, Count, Fwd, Module};
 use autograd::Var;
-use tensor::{Result, Tensor};
+use tensor::{Device, Result, Tensor};
 
 pub struct Sequential {
     layers: Vec<Box<dyn Module>>,
@@ -46,6 +46,16 @@ impl Module for Sequential {
             .enumerate()
             .flat_map(|(i, l)| prefixed(&i.to_string(), l.named_buffers()))
             .collect()
+    }
+    fn named_counts(&self) -> Vec<(String, Count)> {
+        self.layers
+            .iter()
+            .enumerate()
+            .flat_map(|(i, l)| prefixed(&i.to_string(), l.named_counts()))
+            .collect()
+    }
+    fn to_device(&mut self, device: Device) -> Result<()> {
+        self.layers.iter_mut().try_for_each(|l| l.to_device(device))
     }
     fn set_training(&mut self, train: bool) {
         self.training = train;

@@ -1,6 +1,7 @@
-//! `torch.optim.Adam` (no amsgrad), as its single-tensor CPU path computes it.
+//! `torch.optim.Adam` (no amsgrad), as its single-tensor CPU path computes it;
+//! parameters on a GPU go through the fused `adam_f32` kernel instead.
 
-use super::{state_buffer, with_param_and_grad, Optimizer};
+use super::{device_grad, state_buffer, with_param_and_grad, Buf, Optimizer};
 use crate::error::Result;
 use autograd::Var;
 use std::collections::HashMap;
@@ -30,14 +31,14 @@ impl Default for AdamConfig {
 pub struct Adam {
     cfg: AdamConfig,
     params: Vec<(String, Var)>,
-    exp_avg: Vec<Vec<f32>>,
-    exp_avg_sq: Vec<Vec<f32>>,
+    exp_avg: Vec<Buf>,
+    exp_avg_sq: Vec<Buf>,
     step: u64,
 }
 
 impl Adam {
     pub fn new(params: Vec<(String, Var)>, cfg: AdamConfig) -> Self {
-        let zeros = |p: &Var| vec![0f32; p.data().numel()];
+        let zeros = |p: &Var| Buf::Host(vec![0f32; p.data().numel()]);
         Adam {
             cfg,
             exp_avg: params.iter().map(|(_, p)| zeros(p)).collect(),
@@ -74,7 +75,21 @@ impl Optimizer for Adam {
         );
         let (eps, wd) = (c.eps as f32, c.weight_decay as f32);
         for (i, (_, p)) in self.params.iter().enumerate() {
-            let (m, v) = (&mut self.exp_avg[i], &mut self.exp_avg_sq[i]);
+            let (ma, va) = (&mut self.exp_avg[i], &mut self.exp_avg_sq[i]);
+            if p.data().device().is_cuda() {
+                let Some(g) = device_grad(p)? else { continue };
+                let h = kernels::AdamHyper {
+                    lr: c.lr,
+                    beta1: c.beta1,
+                    beta2: c.beta2,
+                    eps: c.eps,
+                    weight_decay: c.weight_decay,
+                };
+                let (m, v) = (ma.on_device(p.data())?, va.on_device(p.data())?);
+                kernels::adam_step(p.data(), &g, m, v, self.step, &h)?;
+                continue;
+            }
+            let (m, v) = (ma.host_mut()?, va.host_mut()?);
             with_param_and_grad(p, |pv, gv| {
                 for (((x, &g), m), v) in pv.iter_mut().zip(gv).zip(m.iter_mut()).zip(v.iter_mut()) {
                     let g = if wd != 0.0 { g + wd * *x } else { g };
@@ -102,13 +117,10 @@ impl Optimizer for Adam {
         let mut out = Vec::new();
         for (i, (name, p)) in self.params.iter().enumerate() {
             let shape = p.shape();
-            out.push((
-                format!("{name}.exp_avg"),
-                Tensor::from_slice(&self.exp_avg[i], shape)?,
-            ));
+            out.push((format!("{name}.exp_avg"), self.exp_avg[i].snapshot(shape)?));
             out.push((
                 format!("{name}.exp_avg_sq"),
-                Tensor::from_slice(&self.exp_avg_sq[i], shape)?,
+                self.exp_avg_sq[i].snapshot(shape)?,
             ));
         }
         Ok(out)
@@ -117,8 +129,9 @@ impl Optimizer for Adam {
     fn load_state(&mut self, steps: u64, tensors: &HashMap<String, Tensor>) -> Result<()> {
         for (i, (name, p)) in self.params.iter().enumerate() {
             let n = p.data().numel();
-            self.exp_avg[i] = state_buffer(tensors, &format!("{name}.exp_avg"), n)?;
-            self.exp_avg_sq[i] = state_buffer(tensors, &format!("{name}.exp_avg_sq"), n)?;
+            self.exp_avg[i] = Buf::Host(state_buffer(tensors, &format!("{name}.exp_avg"), n)?);
+            self.exp_avg_sq[i] =
+                Buf::Host(state_buffer(tensors, &format!("{name}.exp_avg_sq"), n)?);
         }
         self.step = steps;
         Ok(())

@@ -1,8 +1,11 @@
 //! Optimisers with `torch.optim` semantics, updating parameters in place.
 //!
-//! Each step is one fused loop over every parameter's contiguous f32 buffer:
-//! no tensor is allocated per step. State (moments, momentum buffers) is plain
-//! `Vec<f32>` per parameter, named `<param>.<buffer>` for checkpoints.
+//! Each step is one fused pass over every parameter's contiguous f32 buffer:
+//! no tensor is allocated per step. On the CPU that is the loop here, over
+//! state (moments, momentum buffers) kept as `Vec<f32>`; for a parameter on a
+//! GPU it is the fused kernel (`kernels::adam_step` / `sgd_step`) over state
+//! kept beside it on the device, with no host round trip (see `Buf`). State is
+//! named `<param>.<buffer>` in checkpoints, which always hold host copies.
 
 mod adam;
 mod sgd;
@@ -14,7 +17,7 @@ use crate::error::{Error, Result};
 use crate::models::OptKind;
 use autograd::Var;
 use std::collections::HashMap;
-use tensor::{CpuStorage, StorageKind, Tensor};
+use tensor::{CpuStorage, DType, StorageKind, Tensor};
 
 pub trait Optimizer: Send {
     /// Apply one update from the parameters' accumulated gradients. Parameters
@@ -117,4 +120,66 @@ pub(crate) fn state_buffer(
         )));
     }
     Ok(t.to_vec_f32()?)
+}
+
+/// One state buffer of one parameter. A CPU parameter's stays on the host,
+/// updated by the loops here exactly as before the GPU existed (the parity
+/// fixtures and the resume tests depend on those bits). A CUDA parameter's
+/// lives on its GPU; values that arrive on the host (fresh zeros, or a
+/// checkpoint's) are uploaded when the first step needs them, so building an
+/// optimiser and loading its state never touch the device.
+pub(crate) enum Buf {
+    Host(Vec<f32>),
+    Device(Tensor),
+}
+
+impl Buf {
+    /// The host values, for the CPU loop.
+    pub(crate) fn host_mut(&mut self) -> Result<&mut Vec<f32>> {
+        match self {
+            Buf::Host(v) => Ok(v),
+            Buf::Device(_) => Err(Error::Unsupported(
+                "optimiser state is on a GPU but its parameter is not".into(),
+            )),
+        }
+    }
+
+    /// The buffer on the GPU of parameter `p`, uploaded there on first use.
+    pub(crate) fn on_device(&mut self, p: &Tensor) -> Result<&Tensor> {
+        if let Buf::Host(v) = self {
+            let t = Tensor::from_slice(v, p.shape())?.to_device(p.device())?;
+            *self = Buf::Device(t);
+        }
+        match self {
+            Buf::Device(t) => Ok(t),
+            Buf::Host(_) => unreachable!("uploaded just above"),
+        }
+    }
+
+    /// Zeros beside `p` (fresh state the kernel overwrites on its first step).
+    pub(crate) fn zeros_on(p: &Tensor) -> Result<Buf> {
+        Ok(Buf::Device(Tensor::zeros(
+            p.shape(),
+            DType::F32,
+            p.device(),
+        )?))
+    }
+
+    /// A CPU copy of `shape` for checkpoints (downloaded from the GPU: the host
+    /// waits here, which is fine once per checkpoint).
+    pub(crate) fn snapshot(&self, shape: &[usize]) -> Result<Tensor> {
+        Ok(match self {
+            Buf::Host(v) => Tensor::from_slice(v, shape)?,
+            Buf::Device(t) => Tensor::from_vec(t.to_vec_f32()?, shape)?,
+        })
+    }
+}
+
+/// A GPU parameter's gradient, dense, or `None` before any backward. The fused
+/// kernels need contiguous operands; gradients usually already are.
+pub(crate) fn device_grad(p: &Var) -> Result<Option<Tensor>> {
+    Ok(match p.grad() {
+        Some(g) => Some(kernels::contiguous(&g)?),
+        None => None,
+    })
 }

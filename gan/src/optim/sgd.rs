@@ -1,6 +1,7 @@
-//! `torch.optim.SGD` with momentum (no dampening, no Nesterov).
+//! `torch.optim.SGD` with momentum (no dampening, no Nesterov); parameters on
+//! a GPU go through the fused `sgd_f32` kernel instead of the loop.
 
-use super::{state_buffer, with_param_and_grad, Optimizer};
+use super::{device_grad, state_buffer, with_param_and_grad, Buf, Optimizer};
 use crate::error::Result;
 use autograd::Var;
 use std::collections::HashMap;
@@ -17,7 +18,7 @@ pub struct Sgd {
     cfg: SgdConfig,
     params: Vec<(String, Var)>,
     /// `None` until the first step, which copies the gradient in (as PyTorch).
-    momentum_buffer: Vec<Option<Vec<f32>>>,
+    momentum_buffer: Vec<Option<Buf>>,
     step: u64,
 }
 
@@ -25,7 +26,7 @@ impl Sgd {
     pub fn new(params: Vec<(String, Var)>, cfg: SgdConfig) -> Self {
         Sgd {
             cfg,
-            momentum_buffer: vec![None; params.len()],
+            momentum_buffer: params.iter().map(|_| None).collect(),
             params,
             step: 0,
         }
@@ -41,7 +42,34 @@ impl Optimizer for Sgd {
             self.cfg.weight_decay as f32,
         );
         for (i, (_, p)) in self.params.iter().enumerate() {
-            let buf = &mut self.momentum_buffer[i];
+            let slot = &mut self.momentum_buffer[i];
+            if p.data().device().is_cuda() {
+                let Some(g) = device_grad(p)? else { continue };
+                let h = kernels::SgdHyper {
+                    lr: self.cfg.lr,
+                    momentum: self.cfg.momentum,
+                    weight_decay: self.cfg.weight_decay,
+                    ..kernels::SgdHyper::default()
+                };
+                if mom == 0.0 {
+                    kernels::sgd_step(p.data(), &g, None, false, &h)?;
+                    continue;
+                }
+                // The kernel's first step sets the buffer to the gradient, as
+                // PyTorch does; later ones (also after a load) accumulate.
+                let first = slot.is_none();
+                let b = match slot {
+                    Some(b) => b,
+                    None => slot.insert(Buf::zeros_on(p.data())?),
+                };
+                kernels::sgd_step(p.data(), &g, Some(b.on_device(p.data())?), first, &h)?;
+                continue;
+            }
+            let buf = match slot {
+                Some(b) => Some(b.host_mut()?),
+                None => None,
+            };
+            let mut fresh = None;
             with_param_and_grad(p, |pv, gv| {
                 if mom == 0.0 {
                     for (x, &g) in pv.iter_mut().zip(gv) {
@@ -58,7 +86,7 @@ impl Optimizer for Sgd {
                             b.push(g);
                             *x += -lr * g;
                         }
-                        *buf = Some(b);
+                        fresh = Some(b);
                     }
                     Some(b) => {
                         for ((x, &g), b) in pv.iter_mut().zip(gv).zip(b.iter_mut()) {
@@ -69,6 +97,9 @@ impl Optimizer for Sgd {
                     }
                 }
             })?;
+            if let Some(b) = fresh {
+                *slot = Some(Buf::Host(b));
+            }
         }
         Ok(())
     }
@@ -87,10 +118,7 @@ impl Optimizer for Sgd {
         let mut out = Vec::new();
         for (i, (name, p)) in self.params.iter().enumerate() {
             if let Some(b) = &self.momentum_buffer[i] {
-                out.push((
-                    format!("{name}.momentum_buffer"),
-                    Tensor::from_slice(b, p.shape())?,
-                ));
+                out.push((format!("{name}.momentum_buffer"), b.snapshot(p.shape())?));
             }
         }
         Ok(out)
@@ -101,7 +129,7 @@ impl Optimizer for Sgd {
             let key = format!("{name}.momentum_buffer");
             // A parameter that never had a gradient has no buffer yet.
             self.momentum_buffer[i] = if tensors.contains_key(&key) {
-                Some(state_buffer(tensors, &key, p.data().numel())?)
+                Some(Buf::Host(state_buffer(tensors, &key, p.data().numel())?))
             } else {
                 None
             };

@@ -5,6 +5,7 @@
 use super::noise::{sample_z, step_rng, stream_rng, FIXED_NOISE};
 use super::report::{describe, mean_stats, progress_bar, row};
 use super::state::{self, LogAcc, Position, Settings, STATE_FILE};
+use super::step::PendingStats;
 use super::{Gan, StepStats};
 use crate::cli::{check_device, TrainArgs};
 use crate::data::{DataSource, DatasetName};
@@ -119,7 +120,7 @@ pub fn train(a: &TrainArgs) -> Result<Outcome> {
     check_device(a.device)?;
     let (mut s, mut pos, mut acc, mut gan, dir, fresh) = match &a.resume {
         Some(dir) => {
-            let r = state::load(dir)?;
+            let r = state::load(dir, a.device)?;
             let mut s = r.settings;
             check_resume_flags(a, &mut s)?;
             (s, r.pos, r.acc, r.gan, dir.clone(), false)
@@ -127,11 +128,17 @@ pub fn train(a: &TrainArgs) -> Result<Outcome> {
         None => {
             let s = fresh_settings(a);
             let dir = a.out.clone().unwrap_or_else(|| next_run_dir(s.model));
-            let gan = Gan::new(s.model, s.seed, s.lr)?;
+            let gan = Gan::new_on(s.model, s.seed, s.lr, a.device)?;
             (s, Position::default(), LogAcc::default(), gan, dir, true)
         }
     };
-    let data = DataSource::open(s.dataset, s.data_dir.as_deref(), s.batch, s.seed)?;
+    let data = DataSource::open(
+        s.dataset,
+        s.data_dir.as_deref(),
+        s.batch,
+        s.seed,
+        gan.spec.image,
+    )?;
     let spec = gan.spec.clone();
     if data.image_shape() != spec.image {
         return Err(Error::Data(format!(
@@ -213,7 +220,10 @@ pub fn train(a: &TrainArgs) -> Result<Outcome> {
     }
 
     let mut fixed_rng = stream_rng(s.seed, FIXED_NOISE);
-    let fixed_z = sample_z(spec.z, GRID_COUNT, spec.latent, &mut fixed_rng)?;
+    // Drawn on the CPU on every device, so that the grids of a CPU and a GPU
+    // run show the same z; uploaded once.
+    let fixed_z =
+        sample_z(spec.z, GRID_COUNT, spec.latent, &mut fixed_rng)?.to_device(gan.device)?;
     let (mut steps, mut busy, mut last) = (0u64, 0.0f64, None);
     let title = format!("{} on {}", s.model, s.dataset.name());
     for epoch in pos.epoch..s.epochs {
@@ -224,11 +234,12 @@ pub fn train(a: &TrainArgs) -> Result<Outcome> {
         };
         let pb = progress_bar(a.quiet, epoch, s.epochs, nb, start);
         let (t_epoch, mut epoch_acc, mut epoch_busy) = (Instant::now(), LogAcc::default(), 0.0f64);
+        let mut pending = Vec::new();
         for (bi, real) in (start..nb).zip(data.epoch(epoch, start, nb)) {
             let real = real?;
             let mut rng = step_rng(s.seed, pos.global_step);
             let t = Instant::now();
-            let st = gan.train_step(&real, &mut rng)?;
+            pending.push(gan.train_step_deferred(&real, &mut rng)?);
             let dt = t.elapsed().as_secs_f64();
             busy += dt;
             epoch_busy += dt;
@@ -238,17 +249,22 @@ pub fn train(a: &TrainArgs) -> Result<Outcome> {
                 global_step: pos.global_step + 1,
             };
             steps += 1;
-            last = Some(st);
-            acc.add(&st);
-            epoch_acc.add(&st);
-            pb.set_message(describe(&st));
+            let stop =
+                INTERRUPTED.load(Ordering::SeqCst) || a.interrupt_after.is_some_and(|n| steps >= n);
+            // CPU figures are ready now. A GPU's are read (the host waiting for
+            // the device) only when a log row, the epoch's end or a checkpoint
+            // needs them; the wait counts as step time.
+            let due = acc.n + pending.len() as u64 >= s.log_every || stop || bi + 1 == nb;
+            if !gan.device.is_cuda() || due {
+                let w = drain(&mut pending, [&mut acc, &mut epoch_acc], &mut last, &pb)?;
+                busy += w;
+                epoch_busy += w;
+            }
             pb.inc(1);
             if acc.n >= s.log_every {
                 log.append(row(&pos, nb, &acc))?;
                 acc = LogAcc::default();
             }
-            let stop =
-                INTERRUPTED.load(Ordering::SeqCst) || a.interrupt_after.is_some_and(|n| steps >= n);
             if stop {
                 pb.abandon();
                 state::save(&dir, &gan, &s, &pos, &acc)?;
@@ -263,6 +279,7 @@ pub fn train(a: &TrainArgs) -> Result<Outcome> {
                 )));
             }
         }
+        epoch_busy += drain(&mut pending, [&mut acc, &mut epoch_acc], &mut last, &pb)?;
         if acc.n > 0 {
             log.append(row(&pos, nb, &acc))?;
             acc = LogAcc::default();
@@ -330,6 +347,28 @@ pub fn train(a: &TrainArgs) -> Result<Outcome> {
         ms_per_step: busy * 1e3 / steps.max(1) as f64,
         last,
     })
+}
+
+/// Read queued step figures into the accumulators, in step order; returns
+/// the seconds the host waited for them.
+fn drain(
+    pending: &mut Vec<PendingStats>,
+    accs: [&mut LogAcc; 2],
+    last: &mut Option<StepStats>,
+    pb: &indicatif::ProgressBar,
+) -> Result<f64> {
+    if pending.is_empty() {
+        return Ok(0.0);
+    }
+    let t = Instant::now();
+    let [acc, epoch_acc] = accs;
+    for st in PendingStats::resolve_all(std::mem::take(pending))? {
+        *last = Some(st);
+        acc.add(&st);
+        epoch_acc.add(&st);
+        pb.set_message(describe(&st));
+    }
+    Ok(t.elapsed().as_secs_f64())
 }
 
 /// Create the run directory; refuse one that already holds a run.

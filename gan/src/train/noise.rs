@@ -4,8 +4,8 @@
 
 use crate::models::Noise;
 use rand::rngs::StdRng;
-use rand::SeedableRng;
-use tensor::{Result, Tensor};
+use rand::{Rng, SeedableRng};
+use tensor::{Device, Result, Tensor};
 
 /// Stream id of the fixed noise batch behind the per-epoch sample grids.
 pub const FIXED_NOISE: u64 = 0xF1_8ED0_0000_0000;
@@ -42,6 +42,29 @@ pub fn sample_z(kind: Noise, n: usize, latent: usize, rng: &mut StdRng) -> Resul
         Noise::Normal => Tensor::randn(&[n, latent], 0.0, 1.0, rng),
         Noise::Uniform => Tensor::rand_uniform(&[n, latent], -1.0, 1.0, rng),
         Noise::Normal4d => Tensor::randn(&[n, latent, 1, 1], 0.0, 1.0, rng),
+    }
+}
+
+/// A batch of latent vectors made on `device`. On the CPU this is `sample_z`
+/// (the stream every CPU run, test and fixture was made with). On a GPU the
+/// batch is drawn there by Philox (`kernels::random`), seeded from one draw of
+/// `rng`, so that a training step needs no host→device copy for its noise; a
+/// GPU run is therefore reproducible, but its z differ from a CPU run's.
+pub fn sample_z_on(
+    kind: Noise,
+    n: usize,
+    latent: usize,
+    rng: &mut StdRng,
+    device: Device,
+) -> Result<Tensor> {
+    if !device.is_cuda() {
+        return sample_z(kind, n, latent, rng);
+    }
+    let seed = rng.random::<u64>();
+    match kind {
+        Noise::Normal => kernels::random::normal(&[n, latent], 0.0, 1.0, seed, 0, device),
+        Noise::Uniform => kernels::random::uniform(&[n, latent], -1.0, 1.0, seed, 0, device),
+        Noise::Normal4d => kernels::random::normal(&[n, latent, 1, 1], 0.0, 1.0, seed, 0, device),
     }
 }
 

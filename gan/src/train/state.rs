@@ -11,6 +11,7 @@ use crate::models::ModelKind;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use tensor::Device;
 
 pub const G_FILE: &str = "G.safetensors";
 pub const D_FILE: &str = "D.safetensors";
@@ -69,6 +70,7 @@ fn model_meta(s: &Settings, pos: &Position, net: &str) -> HashMap<String, String
 }
 
 /// Write G, D and the training state, each atomically; the state goes last.
+/// Tensors on a GPU are downloaded: the files are the same from any device.
 pub fn save(dir: &Path, gan: &Gan, s: &Settings, pos: &Position, acc: &LogAcc) -> Result<()> {
     checkpoint::save_module(&dir.join(G_FILE), gan.g.as_ref(), model_meta(s, pos, "G"))?;
     checkpoint::save_module(&dir.join(D_FILE), gan.d.as_ref(), model_meta(s, pos, "D"))?;
@@ -123,8 +125,9 @@ fn as_u64(path: &Path, v: &Value, key: &str) -> Result<u64> {
         .ok_or_else(|| Error::checkpoint(path, format!("training state '{key}' is not a count")))
 }
 
-/// Read a run directory's checkpoint and rebuild the models and optimisers.
-pub fn load(dir: &Path) -> Result<Restored> {
+/// Read a run directory's checkpoint and rebuild the models and optimisers on
+/// `device`, whichever device wrote it.
+pub fn load(dir: &Path, device: Device) -> Result<Restored> {
     if !dir.is_dir() {
         return Err(Error::usage(format!(
             "--resume {}: no such run directory",
@@ -188,18 +191,16 @@ pub fn load(dir: &Path) -> Result<Restored> {
         d_gz,
     };
 
-    let mut gan = Gan::new(model, settings.seed, settings.lr)?;
-    for (file, net) in [(G_FILE, "G"), (D_FILE, "D")] {
+    // The weights are loaded into CPU models, which then move to `device`; the
+    // optimiser state stays on the host until a GPU step first needs it.
+    let (g, d) = model.build(settings.seed)?;
+    for (file, net, m) in [(G_FILE, "G", g.as_ref()), (D_FILE, "D", d.as_ref())] {
         let p = dir.join(file);
         let l = checkpoint::read(&p)?;
         check_model_file(&p, &l, model, net, Some(pos.global_step))?;
-        let m = if net == "G" {
-            gan.g.as_ref()
-        } else {
-            gan.d.as_ref()
-        };
         checkpoint::load_into(&p, m, &l)?;
     }
+    let mut gan = Gan::assemble(model, g, d, settings.lr, device)?;
     for (prefix, key, opt) in [
         ("opt_g.", "opt_g_steps", &mut gan.opt_g),
         ("opt_d.", "opt_d_steps", &mut gan.opt_d),

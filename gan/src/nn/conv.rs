@@ -1,0 +1,75 @@
+//! `nn.Conv2d` (dilation 1, groups 1): weight [out, in, kH, kW], bias [out].
+
+use super::init::{bias_uniform, kaiming_uniform_a_sqrt5, normal};
+use super::module::{param_to_device, Fwd, Module};
+use autograd::Var;
+use rand::Rng;
+use tensor::{Device, Result};
+
+pub struct Conv2d {
+    pub weight: Var,
+    pub bias: Option<Var>,
+    pub stride: usize,
+    pub padding: usize,
+}
+
+impl Conv2d {
+    /// PyTorch's `reset_parameters`: the weight kaiming-uniform (a = √5), then
+    /// the bias, both in ±1/√fan_in with fan_in = in·kH·kW.
+    pub fn new<R: Rng + ?Sized>(
+        inp: usize,
+        out: usize,
+        kernel: usize,
+        stride: usize,
+        padding: usize,
+        bias: bool,
+        rng: &mut R,
+    ) -> Result<Self> {
+        let fan_in = inp * kernel * kernel;
+        let weight = Var::param(kaiming_uniform_a_sqrt5(
+            &[out, inp, kernel, kernel],
+            fan_in,
+            rng,
+        )?);
+        let bias = if bias {
+            Some(Var::param(bias_uniform(out, fan_in, rng)?))
+        } else {
+            None
+        };
+        Ok(Conv2d {
+            weight,
+            bias,
+            stride,
+            padding,
+        })
+    }
+
+    /// models.py's `dcgan_init` on a convolution: the weight N(0, 0.02); a bias,
+    /// if any, keeps its default initialisation (as `dcgan_init` leaves it).
+    pub fn dcgan_init<R: Rng + ?Sized>(&mut self, rng: &mut R) -> Result<()> {
+        self.weight = Var::param(normal(self.weight.shape(), 0.0, 0.02, rng)?);
+        Ok(())
+    }
+}
+
+impl Module for Conv2d {
+    fn forward(&self, x: &Var, f: &mut Fwd) -> Result<Var> {
+        let w = f.param(&self.weight);
+        let b = self.bias.as_ref().map(|b| f.param(b));
+        x.conv2d(&w, b.as_ref(), self.stride, self.padding)
+    }
+    fn named_parameters(&self) -> Vec<(String, Var)> {
+        let mut v = vec![("weight".to_string(), self.weight.clone())];
+        if let Some(b) = &self.bias {
+            v.push(("bias".to_string(), b.clone()));
+        }
+        v
+    }
+    fn to_device(&mut self, device: Device) -> Result<()> {
+        param_to_device(&mut self.weight, device)?;
+        if let Some(b) = &mut self.bias {
+            param_to_device(b, device)?;
+        }
+        Ok(())
+    }
+}

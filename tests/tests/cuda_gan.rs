@@ -1,0 +1,229 @@
+//! The MLP GANs on a GPU against the CPU: training steps from identical
+//! weights, batch and noise (losses and updated parameters), and run
+//! checkpoints moving GPU → CPU → GPU. Skips, saying why, without a GPU.
+
+use gan::data::DatasetName;
+use gan::models::ModelKind;
+use gan::train::noise::{sample_z, step_rng, stream_rng};
+use gan::train::state::{self, LogAcc, Position, Settings};
+use gan::train::{Gan, StepStats};
+use std::path::PathBuf;
+use tensor::{Device, Tensor};
+
+/// The models with a CUDA path (the DCGANs' layers have no CUDA kernels yet).
+const MLPS: [ModelKind; 3] = [ModelKind::Mlp, ModelKind::MlpSmall, ModelKind::MlpDropout];
+use tests::gpu::{assert_close, gpu_or_skip};
+
+type Named = Vec<(String, Vec<f32>)>;
+
+/// Every parameter of G and D, read back to the host.
+fn params(gan: &Gan) -> Named {
+    let mut out = Vec::new();
+    for (net, m) in [("G", &gan.g), ("D", &gan.d)] {
+        for (n, p) in m.named_parameters() {
+            out.push((format!("{net}.{n}"), p.data().to_vec_f32().unwrap()));
+        }
+    }
+    out
+}
+
+/// Both optimisers' state as a checkpoint holds it.
+fn opt_state(gan: &Gan) -> Named {
+    let mut out = Vec::new();
+    for (net, opt) in [("opt_g", &gan.opt_g), ("opt_d", &gan.opt_d)] {
+        for (n, t) in opt.state().unwrap() {
+            out.push((format!("{net}.{n}"), t.to_vec_f32().unwrap()));
+        }
+    }
+    out
+}
+
+fn bits(v: &Named) -> Vec<(String, Vec<u32>)> {
+    v.iter()
+        .map(|(n, x)| (n.clone(), x.iter().map(|f| f.to_bits()).collect()))
+        .collect()
+}
+
+/// A batch of "images" in [−1, 1] and the k-th latent batch, on the CPU.
+fn real_batch(kind: ModelKind) -> Tensor {
+    let b = kind.spec().batch;
+    Tensor::rand_uniform(&[b, 1, 28, 28], -1.0, 1.0, &mut stream_rng(9, 1)).unwrap()
+}
+
+fn z_batch(kind: ModelKind, k: u64) -> Tensor {
+    let s = kind.spec();
+    sample_z(s.z, s.batch, s.latent, &mut stream_rng(9, 100 + k)).unwrap()
+}
+
+fn stats_vec(s: &StepStats) -> Vec<f32> {
+    vec![s.d_loss, s.g_loss, s.d_x, s.d_gz]
+}
+
+/// Updated parameters agree to rounding, except that Adam's first steps move
+/// a weight by about ±lr whatever its gradient's size, so a gradient within
+/// rounding of zero may go either way: a few such elements (|diff| ≤ 2·lr)
+/// are allowed.
+fn params_close(what: &str, got: &[f32], want: &[f32], lr: f64) {
+    assert_eq!(got.len(), want.len(), "{what}");
+    let mut flips = 0;
+    for (i, (&a, &b)) in got.iter().zip(want).enumerate() {
+        let d = (a as f64 - b as f64).abs();
+        if d <= 1e-5 + 1e-4 * (b as f64).abs() {
+            continue;
+        }
+        assert!(d <= 2.05 * lr + 1e-5, "{what}[{i}]: got {a:e}, CPU {b:e}");
+        flips += 1;
+    }
+    assert!(
+        flips <= 1 + got.len() / 10_000,
+        "{what}: {flips} elements differ by about lr"
+    );
+}
+
+#[test]
+fn mlp_steps_match_the_cpu() {
+    let Some(dev) = gpu_or_skip() else { return };
+    // mlp (Adam) and mlp-small (SGD): no dropout, so the same inputs give the
+    // same step on both devices. Two steps, so that Adam's moments count.
+    for kind in [ModelKind::Mlp, ModelKind::MlpSmall] {
+        let lr = kind.spec().lr;
+        let mut cpu = Gan::new_on(kind, 3, lr, Device::Cpu).unwrap();
+        let mut gpu = Gan::new_on(kind, 3, lr, dev).unwrap();
+        assert_eq!(gpu.device, dev);
+        assert_eq!(
+            bits(&params(&gpu)),
+            bits(&params(&cpu)),
+            "{kind}: same start"
+        );
+        let real = real_batch(kind);
+        for k in 0..2 {
+            let z = z_batch(kind, k);
+            let step = |g: &mut Gan| {
+                g.train_step_with_z(&real, z.clone(), &mut step_rng(3, k))
+                    .unwrap()
+                    .resolve()
+                    .unwrap()
+            };
+            let (want, got) = (step(&mut cpu), step(&mut gpu));
+            assert_close(
+                &format!("{kind} step {k}: losses, D(x), D(G(z))"),
+                &stats_vec(&got),
+                &stats_vec(&want),
+                1e-4,
+                1e-5,
+            );
+            for ((n, g), (_, c)) in params(&gpu).iter().zip(&params(&cpu)) {
+                params_close(&format!("{kind} step {k}: {n}"), g, c, lr);
+            }
+        }
+    }
+}
+
+#[test]
+fn mlp_dropout_trains_on_the_gpu() {
+    let Some(dev) = gpu_or_skip() else { return };
+    // Its masks are drawn on the device (Philox), unlike the CPU's, so it is
+    // checked for sanity rather than against the CPU.
+    let kind = ModelKind::MlpDropout;
+    let mut gpu = Gan::new_on(kind, 4, kind.spec().lr, dev).unwrap();
+    let before = params(&gpu);
+    let real = real_batch(kind);
+    let pending: Vec<_> = (0..3)
+        .map(|k| gpu.train_step_deferred(&real, &mut step_rng(4, k)).unwrap())
+        .collect();
+    for s in gan::train::step::PendingStats::resolve_all(pending).unwrap() {
+        assert!(s.d_loss.is_finite() && s.g_loss.is_finite(), "{s:?}");
+        assert!((0.0..=1.0).contains(&s.d_x) && (0.0..=1.0).contains(&s.d_gz));
+    }
+    let after = params(&gpu);
+    for ((n, a), (_, b)) in after.iter().zip(&before) {
+        assert!(a.iter().all(|x| x.is_finite()), "{n}");
+        assert!(a != b, "{n} did not move");
+    }
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("cuda_gan_{}_{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn settings(kind: ModelKind) -> Settings {
+    let s = kind.spec();
+    Settings {
+        model: kind,
+        dataset: DatasetName::from_name(s.dataset).unwrap(),
+        data_dir: None,
+        epochs: 1,
+        batch: s.batch,
+        lr: s.lr,
+        seed: 5,
+        log_every: 100,
+        limit_batches: None,
+    }
+}
+
+#[test]
+fn checkpoints_move_between_gpu_and_cpu() {
+    let Some(dev) = gpu_or_skip() else { return };
+    for kind in MLPS {
+        let real = real_batch(kind);
+        let mut gpu = Gan::new_on(kind, 5, kind.spec().lr, dev).unwrap();
+        for k in 0..2 {
+            gpu.train_step(&real, &mut step_rng(5, k)).unwrap();
+        }
+        let pos = Position {
+            epoch: 0,
+            batch: 2,
+            global_step: 2,
+        };
+        let s = settings(kind);
+        // GPU → files → CPU: the very values, bit for bit.
+        let d1 = scratch(&format!("{kind}_gpu"));
+        state::save(&d1, &gpu, &s, &pos, &LogAcc::default()).unwrap();
+        let cpu = state::load(&d1, Device::Cpu).unwrap().gan;
+        assert_eq!(cpu.device, Device::Cpu);
+        assert_eq!(bits(&params(&cpu)), bits(&params(&gpu)), "{kind}: G, D");
+        assert_eq!(
+            bits(&opt_state(&cpu)),
+            bits(&opt_state(&gpu)),
+            "{kind}: optimisers"
+        );
+        // CPU → files → GPU, and the restored run steps exactly as the original.
+        let d2 = scratch(&format!("{kind}_cpu"));
+        state::save(&d2, &cpu, &s, &pos, &LogAcc::default()).unwrap();
+        let mut back = state::load(&d2, dev).unwrap().gan;
+        assert_eq!(back.device, dev);
+        assert_eq!(
+            bits(&params(&back)),
+            bits(&params(&gpu)),
+            "{kind}: back on the GPU"
+        );
+        let z = z_batch(kind, 7);
+        let step = |g: &mut Gan| {
+            let s = g
+                .train_step_with_z(&real, z.clone(), &mut step_rng(5, 2))
+                .unwrap()
+                .resolve()
+                .unwrap();
+            stats_vec(&s)
+                .iter()
+                .map(|f| f.to_bits())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(step(&mut back), step(&mut gpu), "{kind}: resumed step");
+        assert_eq!(
+            bits(&params(&back)),
+            bits(&params(&gpu)),
+            "{kind}: after a step"
+        );
+        assert_eq!(
+            bits(&opt_state(&back)),
+            bits(&opt_state(&gpu)),
+            "{kind}: optimiser state"
+        );
+        let _ = std::fs::remove_dir_all(&d1);
+        let _ = std::fs::remove_dir_all(&d2);
+    }
+}

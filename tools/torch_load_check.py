@@ -1,0 +1,51 @@
+"""Load a `gan train` run's G.safetensors and D.safetensors into
+../shared/reference/models.py's modules with load_state_dict(strict=True), check
+that num_batches_tracked is int64 as PyTorch keeps it, and write G's output
+for a fixed z in train and eval mode (and D's on it), so that the Rust side
+can compare (`--out FILE`, then `cargo run -p gan --release --example
+torch_forward_check -- RUN_DIR MODEL FILE`).
+
+Not used by any test (PyTorch is never a test dependency). Usage:
+  /tmp/torch/bin/python tools/torch_load_check.py --model dcgan28 --run runs/dcgan28-1
+"""
+import argparse, os, sys
+
+import torch
+from safetensors.torch import load_file, save_file
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "shared", "reference"))
+import models  # noqa: E402
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--model", required=True)
+    ap.add_argument("--run", required=True)
+    ap.add_argument("--out", default="")
+    a = ap.parse_args()
+    G, D, spec = models.build(a.model)
+    for name, m in (("G", G), ("D", D)):
+        sd = load_file(os.path.join(a.run, f"{name}.safetensors"))
+        m.load_state_dict(sd, strict=True)
+        for k, v in m.state_dict().items():
+            assert v.dtype == sd[k].dtype, (k, v.dtype, sd[k].dtype)
+        counts = {k: int(v) for k, v in sd.items() if k.endswith("num_batches_tracked")}
+        print(f"{name}: {len(sd)} tensors loaded with strict=True; num_batches_tracked {counts}")
+    if a.out:
+        n, latent = 16, spec["latent"]
+        # A z without any random generator, reproducible anywhere.
+        z = torch.sin(torch.arange(n * latent, dtype=torch.float32) * 0.37).view(n, latent, 1, 1)
+        out = {"z": z}
+        with torch.no_grad():
+            G.eval(), D.eval()
+            out["g_eval"] = G(z)
+            out["d_eval"] = D(out["g_eval"])
+            G.train()
+            out["g_train"] = G(z)
+        save_file({k: v.contiguous() for k, v in out.items()}, a.out)
+        print("wrote", a.out)
+
+
+if __name__ == "__main__":
+    main()
