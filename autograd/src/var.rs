@@ -209,6 +209,9 @@ impl Var {
         let g = kernels::contiguous(&g)?;
         let mut slot = lock(&self.0.grad);
         *slot = Some(match slot.take() {
+            // In place when `prev` is ours alone (nobody holds a `grad()`
+            // clone or a view of it), as PyTorch's `grad += g`.
+            Some(prev) if kernels::add_assign(&prev, &g)? => prev,
             Some(prev) => kernels::binary(&prev, &g, kernels::BinaryOp::Add)?,
             None => g,
         });

@@ -2,10 +2,12 @@
 //!
 //! Times every case of cases.json (forward + backward; train_step = one D and one
 //! G update) with bench_torch.py's rule and prints ours beside PyTorch's figures,
-//! read from a JSON file or measured live in the same run.
+//! read from a JSON file or measured live, case by case, in the same run.
 
 mod cases;
+mod live;
 mod report;
+mod targets;
 mod timing;
 
 use clap::Parser;
@@ -38,7 +40,8 @@ struct Args {
     /// PyTorch's figures as written by bench_torch.py --out.
     #[arg(long)]
     reference: Option<PathBuf>,
-    /// Measure PyTorch in this run with this Python (which has torch installed).
+    /// Measure PyTorch in this run with this Python (which has torch installed),
+    /// each case just before ours.
     #[arg(long, value_name = "PYTHON")]
     live_pytorch: Option<PathBuf>,
     /// Write our figures (and PyTorch's) as JSON.
@@ -50,6 +53,7 @@ struct Args {
 }
 
 fn main() -> ExitCode {
+    tensor::tune_malloc();
     match run(Args::parse()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -60,7 +64,6 @@ fn main() -> ExitCode {
 }
 
 fn run(args: Args) -> Result<(), String> {
-    let device: Device = args.device.parse()?;
     if args.threads == 0 {
         return Err("--threads must be at least 1".into());
     }
@@ -70,6 +73,7 @@ fn run(args: Args) -> Result<(), String> {
         .num_threads(args.threads)
         .build_global()
         .map_err(|e| e.to_string())?;
+    let device: Device = args.device.parse()?;
     let cases_path = args
         .cases
         .clone()
@@ -86,9 +90,21 @@ fn run(args: Args) -> Result<(), String> {
     if selected.is_empty() {
         return Err(format!("no case matches --only '{}'", args.only));
     }
-    let (torch, torch_meta) = match &args.live_pytorch {
+    let load_at_start = report::load_average();
+    // PyTorch's figures: live, case by case beside ours, or from a file.
+    let mut live = None;
+    let (file_figures, torch_meta) = match &args.live_pytorch {
         Some(py) => {
-            report::live_pytorch(py, &reference_dir(), &args.device, args.threads, &args.only)?
+            let l = live::LiveTorch::start(
+                py,
+                &reference_dir(),
+                &cases_path,
+                &args.device,
+                args.threads,
+            )?;
+            let meta = format!("measured live, case by case beside ours ({})", l.meta);
+            live = Some(l);
+            (Value::Null, meta)
         }
         None => {
             let path = args
@@ -103,14 +119,19 @@ fn run(args: Args) -> Result<(), String> {
         }
     };
     let mut rows = Vec::new();
+    report::print_header();
     for c in selected {
         let name = c["name"].as_str().unwrap_or("?").to_string();
+        let torch_ms = match live.as_mut() {
+            Some(l) => Some(l.time(&name)?),
+            None => file_figures[&name].as_f64(),
+        };
         let ours = match cases::build(c, device).map_err(|e| format!("{name}: {e}"))? {
             Some(step) => Some(timing::time_it(step).map_err(|e| format!("{name}: {e}"))?),
             None => None,
         };
         let row = report::Row {
-            torch_ms: torch[&name].as_f64(),
+            torch_ms,
             ours_ms: ours.map(|t| t.median_ms),
             name,
         };
@@ -122,7 +143,14 @@ fn run(args: Args) -> Result<(), String> {
         report::write_json(p, &rows, &args.device, args.threads, &torch_meta)?;
     }
     if let Some(p) = &args.markdown {
-        report::write_markdown(p, &rows, &args.device, args.threads, &torch_meta)?;
+        report::write_markdown(
+            p,
+            &rows,
+            &args.device,
+            args.threads,
+            &torch_meta,
+            &load_at_start,
+        )?;
     }
     Ok(())
 }

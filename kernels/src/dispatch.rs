@@ -48,7 +48,26 @@ impl KElem for f32 {
         rsc: isize,
         csc: isize,
     ) {
-        matrixmultiply::sgemm(m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc)
+        // Our packed kernel when it applies (the common case: alpha 1, beta 0
+        // or 1, C row-major); matrixmultiply for anything else.
+        let ours = alpha == 1.0
+            && (beta == 0.0 || beta == 1.0)
+            && csc == 1
+            && crate::matmul::threaded::sgemm_strided(
+                m,
+                k,
+                n,
+                a,
+                (rsa, csa),
+                b,
+                (rsb, csb),
+                beta == 1.0,
+                c,
+                rsc,
+            );
+        if !ours {
+            matrixmultiply::sgemm(m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc)
+        }
     }
 }
 

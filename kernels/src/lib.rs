@@ -17,7 +17,7 @@ pub mod random;
 pub mod reduce;
 
 pub use copy::{cat, contiguous, copy_into, reshape, to_dtype};
-pub use elementwise::{binary, unary, BinaryOp, UnaryOp};
+pub use elementwise::{add_assign, binary, unary, BinaryOp, UnaryOp};
 pub use loss::{
     bce, bce_backward, bce_with_logits, bce_with_logits_backward, cross_entropy,
     cross_entropy_backward, mse, mse_backward,

@@ -1,5 +1,10 @@
 //! Each case of cases.json as a closure doing forward + backward, with the same
-//! shapes and semantics as bench_torch.py's `op_case`.
+//! shapes and semantics as bench_torch.py's `op_case`: linear, matmul, the
+//! activations and the losses here; convolutions and batch norm in `conv`, the
+//! whole GAN step in `train_step`.
+
+mod conv;
+mod train_step;
 
 use autograd::Var;
 use rand::rngs::StdRng;
@@ -87,6 +92,13 @@ pub fn build(c: &Value, device: Device) -> Result<Option<Step>> {
             let x = Var::param(Tensor::randn(&shape, 0.0, 1.0, &mut rng)?);
             let y = Tensor::ones(&shape, DType::F32, Device::Cpu)?;
             Box::new(move || x.bce_with_logits(&y)?.backward())
+        }
+        "conv2d" => conv::conv2d(c, &mut rng)?,
+        "conv_transpose2d" => conv::conv_transpose2d(c, &mut rng)?,
+        "batchnorm2d" => conv::batchnorm2d(c, &mut rng)?,
+        "train_step" => {
+            let model = c.get("model").and_then(Value::as_str).unwrap_or("");
+            return train_step::train_step(model);
         }
         _ => return Ok(None),
     };

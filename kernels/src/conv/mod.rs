@@ -15,8 +15,9 @@
 mod dense;
 mod gemm;
 mod geom;
+mod microkernel;
 mod pass;
-mod sgemm;
+pub(crate) mod sgemm;
 #[cfg(all(test, target_arch = "x86_64"))]
 mod sgemm_tests;
 mod unfold;

@@ -1,5 +1,6 @@
-//! A single-threaded f32 GEMM for the conv engine: BLIS-style blocking with an
-//! AVX2 + FMA 6×16 micro-kernel (12 accumulators in registers).
+//! A single-threaded f32 GEMM for the conv engine and the CPU matmul: BLIS-style
+//! blocking around the register-tiled micro-kernels of `microkernel` (AVX-512
+//! 12×32 where the CPU has it, else AVX2 + FMA 6×16).
 //!
 //! Why not matrixmultiply: the conv engine already runs one GEMM per image
 //! batch on every rayon worker at once, and matrixmultiply (with its `threading`
@@ -10,32 +11,24 @@
 //! kernel never spawns anything.
 //!
 //! C [m, n] (row stride rsc, unit column stride) = A · B (+ C), A and B with any
-//! strides: they are copied into packed panels first (A in 6-row slivers, B in
-//! 16-column slivers, KC deep), so the micro-kernel only streams contiguous data.
+//! strides: they are copied into packed panels first (A in MR-row slivers, B in
+//! NR-column slivers, KC deep), so the micro-kernel only streams contiguous data.
+//! MR, NR and KC are the micro-kernel's (`Isa`); the packing routines take them
+//! as const parameters so that their inner loops have fixed trip counts.
 
 #![cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
 
+use super::microkernel::Isa;
 use std::cell::RefCell;
 
-const MR: usize = 6;
-const NR: usize = 16;
-/// Depth of a packed panel: an A sliver (6 KB) and a B sliver (16 KB) fit in L1.
-const KC: usize = 256;
-/// Rows of A packed at once (a multiple of MR; 120 KB, in L2).
+/// Rows of A packed at once (a multiple of every MR; ≤ 120 KB, in L2).
 const MC: usize = 120;
-/// Columns of B packed at once (a multiple of NR; 1 MB, in L3).
+/// Columns of B packed at once (a multiple of every NR; ≤ 1 MB, in L3).
 const NC: usize = 1024;
 
-/// Whether this CPU can run the kernel (checked once; std caches the cpuid).
+/// Whether this CPU can run any of the kernels.
 pub(crate) fn available() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
+    Isa::best().is_some()
 }
 
 thread_local! {
@@ -43,14 +36,14 @@ thread_local! {
     static PACK: RefCell<(Vec<f32>, Vec<f32>)> = const { RefCell::new((Vec::new(), Vec::new())) };
 }
 
-/// A 32-byte aligned window of `len` floats into `buf`.
+/// A 64-byte (cache line) aligned window of `len` floats into `buf`.
 fn aligned(buf: &mut Vec<f32>, len: usize) -> *mut f32 {
-    if buf.len() < len + 8 {
-        buf.resize(len + 8, 0.0);
+    if buf.len() < len + 16 {
+        buf.resize(len + 16, 0.0);
     }
     let p = buf.as_mut_ptr();
-    // SAFETY: at most 7 floats in, and `len` more fit in the buffer.
-    unsafe { p.add(p.align_offset(32)) }
+    // SAFETY: at most 15 floats in, and `len` more fit in the buffer.
+    unsafe { p.add(p.align_offset(64)) }
 }
 
 /// Pack rows `0..mc` × depth `0..kc` of A into MR-row slivers, each laid out
@@ -59,12 +52,29 @@ fn aligned(buf: &mut Vec<f32>, len: usize) -> *mut f32 {
 /// # Safety
 /// `a` with strides (rsa, csa) must be readable for mc × kc; `out` must hold
 /// ceil(mc / MR) · MR · kc floats.
-unsafe fn pack_a(mc: usize, kc: usize, a: *const f32, rsa: usize, csa: usize, out: *mut f32) {
+unsafe fn pack_a<const MR: usize>(
+    mc: usize,
+    kc: usize,
+    a: *const f32,
+    rsa: usize,
+    csa: usize,
+    out: *mut f32,
+) {
     for (q, i0) in (0..mc).step_by(MR).enumerate() {
         let rows = MR.min(mc - i0);
         let dst = out.add(q * MR * kc);
-        if csa == 1 {
-            // rows are contiguous: read along them
+        if csa == 1 && rows == MR {
+            // rows are contiguous: stream along all MR of them at once, so
+            // that the writes are sequential (one sliver column after another)
+            let src: [*const f32; MR] = std::array::from_fn(|i| a.add((i0 + i) * rsa));
+            for p in 0..kc {
+                let d = dst.add(p * MR);
+                for (i, s) in src.iter().enumerate() {
+                    *d.add(i) = *s.add(p);
+                }
+            }
+        } else if csa == 1 {
+            // an edge sliver: read along the rows that exist, zeros below
             for i in 0..MR {
                 for p in 0..kc {
                     *dst.add(p * MR + i) = if i < rows {
@@ -94,7 +104,14 @@ unsafe fn pack_a(mc: usize, kc: usize, a: *const f32, rsa: usize, csa: usize, ou
 /// # Safety
 /// `b` with strides (rsb, csb) must be readable for kc × nc; `out` must hold
 /// ceil(nc / NR) · NR · kc floats.
-unsafe fn pack_b(kc: usize, nc: usize, b: *const f32, rsb: usize, csb: usize, out: *mut f32) {
+unsafe fn pack_b<const NR: usize>(
+    kc: usize,
+    nc: usize,
+    b: *const f32,
+    rsb: usize,
+    csb: usize,
+    out: *mut f32,
+) {
     for (q, j0) in (0..nc).step_by(NR).enumerate() {
         let cols = NR.min(nc - j0);
         let dst = out.add(q * NR * kc);
@@ -112,8 +129,18 @@ unsafe fn pack_b(kc: usize, nc: usize, b: *const f32, rsb: usize, csb: usize, ou
                     };
                 }
             }
+        } else if cols == NR {
+            // a transposed operand: stream along all NR columns at once, so
+            // that the writes are sequential
+            let src: [*const f32; NR] = std::array::from_fn(|j| b.add((j0 + j) * csb));
+            for p in 0..kc {
+                let d = dst.add(p * NR);
+                for (j, s) in src.iter().enumerate() {
+                    *d.add(j) = *s.add(p * rsb);
+                }
+            }
         } else {
-            // columns are contiguous (a transposed operand): read along them
+            // an edge sliver of a transposed operand: zeros past the last column
             for j in 0..NR {
                 for p in 0..kc {
                     *dst.add(p * NR + j) = if j < cols {
@@ -133,7 +160,12 @@ unsafe fn pack_b(kc: usize, nc: usize, b: *const f32, rsb: usize, csb: usize, ou
 ///
 /// # Safety
 /// `base` readable at every rows[p] + cols[j]; `out` as for `pack_b`.
-unsafe fn pack_b_gather(rows: &[usize], cols: &[usize], base: *const f32, out: *mut f32) {
+unsafe fn pack_b_gather<const NR: usize>(
+    rows: &[usize],
+    cols: &[usize],
+    base: *const f32,
+    out: *mut f32,
+) {
     let kc = rows.len();
     for (q, j0) in (0..cols.len()).step_by(NR).enumerate() {
         let dst = out.add(q * NR * kc);
@@ -165,104 +197,60 @@ pub(crate) enum Rhs<'a> {
     Gather(*const f32, &'a [usize], &'a [usize]),
 }
 
-/// C[0..mr, 0..nr] (row stride rsc) = (or +=, when `load`) the product of one
-/// packed A sliver and one packed B sliver of depth kc.
-///
-/// # Safety
-/// The slivers hold kc·MR and kc·NR floats; C is writable for mr × nr; the CPU
-/// has AVX2 and FMA.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-#[allow(clippy::too_many_arguments)]
-unsafe fn kernel_6x16(
-    kc: usize,
-    a: *const f32,
-    b: *const f32,
-    c: *mut f32,
-    rsc: usize,
-    mr: usize,
-    nr: usize,
-    load: bool,
-) {
-    use std::arch::x86_64::*;
-    let mut acc = [[_mm256_setzero_ps(); 2]; MR];
-    let (mut a, mut b) = (a, b);
-    for _ in 0..kc {
-        let b0 = _mm256_load_ps(b);
-        let b1 = _mm256_load_ps(b.add(8));
-        for (i, row) in acc.iter_mut().enumerate() {
-            let ai = _mm256_broadcast_ss(&*a.add(i));
-            row[0] = _mm256_fmadd_ps(ai, b0, row[0]);
-            row[1] = _mm256_fmadd_ps(ai, b1, row[1]);
-        }
-        a = a.add(MR);
-        b = b.add(NR);
-    }
-    if mr == MR && nr == NR {
-        for (i, row) in acc.iter().enumerate() {
-            let dst = c.add(i * rsc);
-            let (mut v0, mut v1) = (row[0], row[1]);
-            if load {
-                v0 = _mm256_add_ps(v0, _mm256_loadu_ps(dst));
-                v1 = _mm256_add_ps(v1, _mm256_loadu_ps(dst.add(8)));
-            }
-            _mm256_storeu_ps(dst, v0);
-            _mm256_storeu_ps(dst.add(8), v1);
-        }
-    } else {
-        // an edge tile: spill and write only the valid part
-        let mut tmp = [0f32; MR * NR];
-        for (i, row) in acc.iter().enumerate() {
-            _mm256_storeu_ps(tmp.as_mut_ptr().add(i * NR), row[0]);
-            _mm256_storeu_ps(tmp.as_mut_ptr().add(i * NR + 8), row[1]);
-        }
-        for i in 0..mr {
-            for j in 0..nr {
-                let d = c.add(i * rsc + j);
-                *d = if load {
-                    *d + tmp[i * NR + j]
-                } else {
-                    tmp[i * NR + j]
-                };
-            }
-        }
-    }
-}
-
 /// A left operand packed once for many products (the conv weights, reused by
-/// every image batch). Blocks of depth KC are stored one after another, each
-/// holding all the MR-row slivers: block (pc, ic) starts at pc·m̄ + ic·kc with
-/// m̄ = m rounded up to MR.
+/// every image batch), in the layout of the kernel `isa`. Blocks of depth KC
+/// are stored one after another, each holding all the MR-row slivers: block
+/// (pc, ic) starts at pc·m̄ + ic·kc with m̄ = m rounded up to MR.
 pub(crate) struct PackedA {
     buf: Vec<f32>,
     off: usize,
     m: usize,
     k: usize,
+    isa: Isa,
 }
 
 impl PackedA {
+    /// Packed for the best kernel of this CPU.
+    ///
     /// # Safety
-    /// `a` with strides `sa` must be readable for m × k.
+    /// `a` with strides `sa` must be readable for m × k; `available()`.
     pub(crate) unsafe fn new(m: usize, k: usize, a: *const f32, sa: (usize, usize)) -> PackedA {
-        let mpad = m.div_ceil(MR) * MR;
-        let mut buf = vec![0f32; mpad * k + 8];
-        let off = buf.as_ptr().align_offset(32);
+        let isa = Isa::best().expect("sgemm::available() was checked");
+        Self::new_for(isa, m, k, a, sa)
+    }
+
+    /// # Safety
+    /// As `new`.
+    pub(crate) unsafe fn new_for(
+        isa: Isa,
+        m: usize,
+        k: usize,
+        a: *const f32,
+        sa: (usize, usize),
+    ) -> PackedA {
+        let (mr, kcmax) = (isa.mr(), isa.kc());
+        let mpad = m.div_ceil(mr) * mr;
+        let mut buf = vec![0f32; mpad * k + 16];
+        let off = buf.as_ptr().align_offset(64);
         let base = buf.as_mut_ptr().add(off);
-        for pc in (0..k).step_by(KC) {
-            let kc = KC.min(k - pc);
+        for pc in (0..k).step_by(kcmax) {
+            let kc = kcmax.min(k - pc);
             for ic in (0..m).step_by(MC) {
                 let mc = MC.min(m - ic);
-                pack_a(
-                    mc,
-                    kc,
-                    a.add(ic * sa.0 + pc * sa.1),
-                    sa.0,
-                    sa.1,
-                    base.add(pc * mpad + ic * kc),
-                );
+                let (src, dst) = (a.add(ic * sa.0 + pc * sa.1), base.add(pc * mpad + ic * kc));
+                match isa {
+                    Isa::Avx2 => pack_a::<6>(mc, kc, src, sa.0, sa.1, dst),
+                    Isa::Avx512 => pack_a::<12>(mc, kc, src, sa.0, sa.1, dst),
+                }
             }
         }
-        PackedA { buf, off, m, k }
+        PackedA {
+            buf,
+            off,
+            m,
+            k,
+            isa,
+        }
     }
     pub(crate) fn rows(&self) -> usize {
         self.m
@@ -271,12 +259,13 @@ impl PackedA {
         self.k
     }
     fn block(&self, pc: usize, ic: usize) -> *const f32 {
-        let mpad = self.m.div_ceil(MR) * MR;
+        let mr = self.isa.mr();
+        let mpad = self.m.div_ceil(mr) * mr;
         // SAFETY: pc < k and ic < m, so the block lies inside the buffer.
         unsafe {
             self.buf
                 .as_ptr()
-                .add(self.off + pc * mpad + ic * KC.min(self.k - pc))
+                .add(self.off + pc * mpad + ic * self.isa.kc().min(self.k - pc))
         }
     }
 }
@@ -289,7 +278,8 @@ pub(crate) enum Lhs<'a> {
     Packed(&'a PackedA),
 }
 
-/// C = A·B (+ C when `accumulate`), single-threaded.
+/// C = A·B (+ C when `accumulate`), single-threaded, on the best kernel (or
+/// the one A was packed for).
 ///
 /// # Safety
 /// A (m × k) and B (k × n) must be readable as described by `a` and `b`, and C
@@ -306,6 +296,58 @@ pub(crate) unsafe fn sgemm(
     c: *mut f32,
     rsc: usize,
 ) {
+    let isa = match a {
+        Lhs::Packed(p) => p.isa,
+        Lhs::Strided(..) => Isa::best().expect("sgemm::available() was checked"),
+    };
+    sgemm_on(isa, m, k, n, a, b, accumulate, c, rsc)
+}
+
+/// `sgemm` on a given kernel (the tests run every kernel the CPU has).
+///
+/// # Safety
+/// As `sgemm`, with `isa.supported()` and a packed A packed for `isa`.
+#[cfg(target_arch = "x86_64")]
+#[allow(clippy::too_many_arguments)]
+pub(crate) unsafe fn sgemm_on(
+    isa: Isa,
+    m: usize,
+    k: usize,
+    n: usize,
+    a: Lhs<'_>,
+    b: Rhs<'_>,
+    accumulate: bool,
+    c: *mut f32,
+    rsc: usize,
+) {
+    match isa {
+        Isa::Avx2 => blocked::<6, 16, 256>(isa, m, k, n, a, b, accumulate, c, rsc),
+        Isa::Avx512 => blocked::<12, 32, 384>(isa, m, k, n, a, b, accumulate, c, rsc),
+    }
+}
+
+/// The five loops around the micro-kernel (BLIS order: NC columns of B, KC
+/// deep, MC rows of A, then NR × MR register tiles).
+///
+/// # Safety
+/// As `sgemm_on`; (MR, NR, KC) are `isa`'s.
+#[cfg(target_arch = "x86_64")]
+#[allow(clippy::too_many_arguments)]
+unsafe fn blocked<const MR: usize, const NR: usize, const KC: usize>(
+    isa: Isa,
+    m: usize,
+    k: usize,
+    n: usize,
+    a: Lhs<'_>,
+    b: Rhs<'_>,
+    accumulate: bool,
+    c: *mut f32,
+    rsc: usize,
+) {
+    debug_assert!(isa.mr() == MR && isa.nr() == NR && isa.kc() == KC);
+    if let Lhs::Packed(p) = a {
+        assert_eq!(p.isa, isa, "A was packed for another kernel");
+    }
     PACK.with(|bufs| {
         let (abuf, bbuf) = &mut *bufs.borrow_mut();
         let pa = aligned(abuf, MC * KC);
@@ -316,10 +358,10 @@ pub(crate) unsafe fn sgemm(
                 let kc = KC.min(k - pc);
                 match b {
                     Rhs::Strided(b, sb) => {
-                        pack_b(kc, nc, b.add(pc * sb.0 + jc * sb.1), sb.0, sb.1, pb)
+                        pack_b::<NR>(kc, nc, b.add(pc * sb.0 + jc * sb.1), sb.0, sb.1, pb)
                     }
                     Rhs::Gather(base, rows, cols) => {
-                        pack_b_gather(&rows[pc..pc + kc], &cols[jc..jc + nc], base, pb)
+                        pack_b_gather::<NR>(&rows[pc..pc + kc], &cols[jc..jc + nc], base, pb)
                     }
                 }
                 let load = accumulate || pc > 0;
@@ -327,14 +369,14 @@ pub(crate) unsafe fn sgemm(
                     let mc = MC.min(m - ic);
                     let pa = match a {
                         Lhs::Strided(a, sa) => {
-                            pack_a(mc, kc, a.add(ic * sa.0 + pc * sa.1), sa.0, sa.1, pa);
+                            pack_a::<MR>(mc, kc, a.add(ic * sa.0 + pc * sa.1), sa.0, sa.1, pa);
                             pa as *const f32
                         }
                         Lhs::Packed(p) => p.block(pc, ic),
                     };
                     for jr in (0..nc).step_by(NR) {
                         for ir in (0..mc).step_by(MR) {
-                            kernel_6x16(
+                            isa.run(
                                 kc,
                                 pa.add(ir * kc),
                                 pb.add(jr * kc),

@@ -2,6 +2,7 @@
 //! throughput probe beside matrixmultiply.
 
 mod correct {
+    use super::super::microkernel::Isa;
     use super::super::sgemm::*;
 
     fn naive(a: &[f32], b: &[f32], m: usize, k: usize, n: usize) -> Vec<f64> {
@@ -25,17 +26,24 @@ mod correct {
 
     #[test]
     fn matches_naive_product_on_edge_shapes_and_strides() {
-        if !available() {
-            return;
+        for isa in [Isa::Avx2, Isa::Avx512] {
+            if isa.supported() {
+                edge_shapes_and_strides(isa);
+            }
         }
+    }
+
+    fn edge_shapes_and_strides(isa: Isa) {
         for &(m, k, n) in &[
             (1, 1, 1),
             (7, 300, 17),
             (13, 5, 33),
             (125, 260, 1030),
             (6, 256, 16),
+            (12, 193, 32),
+            (25, 400, 65),
         ] {
-            let what = format!("{m}x{k}x{n}");
+            let what = format!("{isa:?} {m}x{k}x{n}");
             let a: Vec<f32> = (0..m * k)
                 .map(|i| ((i * 7 % 13) as f32 - 6.0) / 8.0)
                 .collect();
@@ -48,7 +56,8 @@ mod correct {
             let mut c = vec![1f32; m * n];
             let lhs = Lhs::Strided(a.as_ptr(), (k, 1));
             unsafe {
-                sgemm(
+                sgemm_on(
+                    isa,
                     m,
                     k,
                     n,
@@ -65,7 +74,8 @@ mod correct {
             let mut c = vec![f32::NAN; m * n];
             let lhs = Lhs::Strided(at.as_ptr(), (1, m));
             unsafe {
-                sgemm(
+                sgemm_on(
+                    isa,
                     m,
                     k,
                     n,
@@ -78,11 +88,12 @@ mod correct {
             };
             close(&c, &want, 0.0, &what);
             // A packed beforehand, from its transpose
-            let packed = unsafe { PackedA::new(m, k, at.as_ptr(), (1, m)) };
+            let packed = unsafe { PackedA::new_for(isa, m, k, at.as_ptr(), (1, m)) };
             let mut c = vec![f32::NAN; m * n];
             let lhs = Lhs::Packed(&packed);
             unsafe {
-                sgemm(
+                sgemm_on(
+                    isa,
                     m,
                     k,
                     n,
@@ -100,7 +111,7 @@ mod correct {
             let mut c = vec![f32::NAN; m * n];
             let rhs = Rhs::Gather(b.as_ptr(), &rows, &cols);
             let lhs = Lhs::Strided(a.as_ptr(), (k, 1));
-            unsafe { sgemm(m, k, n, lhs, rhs, false, c.as_mut_ptr(), n) };
+            unsafe { sgemm_on(isa, m, k, n, lhs, rhs, false, c.as_mut_ptr(), n) };
             close(&c, &want, 0.0, &what);
         }
     }

@@ -2,7 +2,10 @@
 //! backward rules of the activations (`a` = the saved input or output, `b` = the
 //! upstream gradient), so that a backward pass is one kernel, not three.
 
+mod accumulate;
 pub(crate) mod strided;
+
+pub use accumulate::add_assign;
 
 use crate::dispatch::KElem;
 use strided::{map1, map2};

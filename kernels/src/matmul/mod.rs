@@ -1,5 +1,8 @@
-//! Matrix products through `matrixmultiply`'s strided GEMM: a transposed or
+//! Matrix products on a strided GEMM (f32: our packed kernel, `threaded`; f64:
+//! matrixmultiply): a transposed or
 //! otherwise strided operand is passed by its strides, never copied.
+
+pub(crate) mod threaded;
 
 use crate::copy::reshape;
 use crate::dispatch::KElem;
