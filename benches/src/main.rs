@@ -74,6 +74,11 @@ fn run(args: Args) -> Result<(), String> {
         .build_global()
         .map_err(|e| e.to_string())?;
     let device: Device = args.device.parse()?;
+    // Before anything else touches the driver: a clear message, not a panic,
+    // where there is no driver, no GPU or no NVRTC.
+    if let Device::Cuda(i) = device {
+        kernels::cuda::available(i).map_err(|e| format!("--device {device}: {e}"))?;
+    }
     let cases_path = args
         .cases
         .clone()
@@ -106,17 +111,7 @@ fn run(args: Args) -> Result<(), String> {
             live = Some(l);
             (Value::Null, meta)
         }
-        None => {
-            let path = args
-                .reference
-                .clone()
-                .unwrap_or_else(|| reference_dir().join(format!("pytorch-{}.json", args.device)));
-            let v = read_json(&path)?;
-            (
-                v["results"].clone(),
-                format!("{} ({})", path.display(), v["meta"]),
-            )
-        }
+        None => reference_figures(&args, device)?,
     };
     let mut rows = Vec::new();
     report::print_header();
@@ -126,10 +121,7 @@ fn run(args: Args) -> Result<(), String> {
             Some(l) => Some(l.time(&name)?),
             None => file_figures[&name].as_f64(),
         };
-        let ours = match cases::build(c, device).map_err(|e| format!("{name}: {e}"))? {
-            Some(step) => Some(timing::time_it(step).map_err(|e| format!("{name}: {e}"))?),
-            None => None,
-        };
+        let ours = time_ours(c, device).map_err(|e| format!("{name}: {e}"))?;
         let row = report::Row {
             torch_ms,
             ours_ms: ours.map(|t| t.median_ms),
@@ -138,7 +130,7 @@ fn run(args: Args) -> Result<(), String> {
         report::print_row(&row);
         rows.push(row);
     }
-    report::print_summary(&rows);
+    report::print_summary(&rows, device);
     if let Some(p) = &args.json {
         report::write_json(p, &rows, &args.device, args.threads, &torch_meta)?;
     }
@@ -153,6 +145,49 @@ fn run(args: Args) -> Result<(), String> {
         )?;
     }
     Ok(())
+}
+
+/// Our median for one case; `None` when the engine lacks the case, or (on a
+/// GPU) an op in it has no CUDA kernel, which is noted, not fatal.
+fn time_ours(c: &Value, device: Device) -> tensor::Result<Option<timing::Timing>> {
+    let r = cases::build(c, device).and_then(|s| s.map(|s| timing::time_it(s, device)).transpose());
+    match r {
+        Err(tensor::Error::Unsupported { op, .. }) if device.is_cuda() => {
+            eprintln!(
+                "note: {}: {op} has no CUDA kernel",
+                c["name"].as_str().unwrap_or("?")
+            );
+            Ok(None)
+        }
+        r => r,
+    }
+}
+
+/// PyTorch's figures from --reference, else pytorch-<device>.json (cuda for
+/// any cuda:N). On a GPU that file may be absent: then the PyTorch column is
+/// left empty, with a note, rather than failing the run.
+fn reference_figures(args: &Args, device: Device) -> Result<(Value, String), String> {
+    let kind = if device.is_cuda() { "cuda" } else { "cpu" };
+    let path = match &args.reference {
+        Some(p) => p.clone(),
+        None => {
+            let p = reference_dir().join(format!("pytorch-{kind}.json"));
+            if device.is_cuda() && !p.exists() {
+                eprintln!(
+                    "note: no {}; PyTorch's column is left empty (measure it with \
+                     --live-pytorch PYTHON, or write it with bench_torch.py --device cuda)",
+                    p.display()
+                );
+                return Ok((Value::Null, "none (no pytorch-cuda.json)".into()));
+            }
+            p
+        }
+    };
+    let v = read_json(&path)?;
+    Ok((
+        v["results"].clone(),
+        format!("{} ({})", path.display(), v["meta"]),
+    ))
 }
 
 fn read_json(p: &Path) -> Result<Value, String> {

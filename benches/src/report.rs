@@ -50,7 +50,7 @@ pub fn print_row(r: &Row) {
     );
 }
 
-pub fn print_summary(rows: &[Row]) {
+pub fn print_summary(rows: &[Row], device: tensor::Device) {
     let missing: Vec<&str> = rows
         .iter()
         .filter(|r| r.ours_ms.is_none())
@@ -66,11 +66,12 @@ pub fn print_summary(rows: &[Row]) {
     }
     println!("{}", targets_line(rows));
     if !missing.is_empty() {
-        println!(
-            "not yet implemented in the engine ({}): {}",
-            missing.len(),
-            missing.join(", ")
-        );
+        let what = if device.is_cuda() {
+            "no CUDA kernels for these ops yet, or not in the engine"
+        } else {
+            "not yet implemented in the engine"
+        };
+        println!("{what} ({}): {}", missing.len(), missing.join(", "));
     }
 }
 

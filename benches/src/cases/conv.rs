@@ -1,7 +1,8 @@
 //! conv2d, conv_transpose2d and batchnorm2d cases, as bench_torch.py builds
 //! them: a default-initialised layer applied to x ~ N(0, 1) that requires grad,
 //! then `.sum().backward()` (batchnorm: `.square().sum().backward()`, since the
-//! sum of a batch-normalised tensor has a zero gradient).
+//! sum of a batch-normalised tensor has a zero gradient). CPU only: these ops
+//! have no CUDA kernels yet.
 
 use super::{dims, num, uniform_param, Step};
 use autograd::Var;
@@ -35,10 +36,10 @@ pub fn conv2d(c: &Value, rng: &mut StdRng) -> Result<Step> {
     let g = geom(c)?;
     let cin = g.x[1];
     let fan_in = cin * g.k * g.k;
-    let w = uniform_param(&[g.out, cin, g.k, g.k], fan_in, rng)?;
+    let w = uniform_param(&[g.out, cin, g.k, g.k], fan_in, rng, Device::Cpu)?;
     let b = g
         .bias
-        .then(|| uniform_param(&[g.out], fan_in, rng))
+        .then(|| uniform_param(&[g.out], fan_in, rng, Device::Cpu))
         .transpose()?;
     let x = Var::param(Tensor::randn(&g.x, 0.0, 1.0, rng)?);
     let (s, p) = (g.stride, g.pad);
@@ -53,10 +54,10 @@ pub fn conv_transpose2d(c: &Value, rng: &mut StdRng) -> Result<Step> {
     let g = geom(c)?;
     let cin = g.x[1];
     let fan_in = g.out * g.k * g.k;
-    let w = uniform_param(&[cin, g.out, g.k, g.k], fan_in, rng)?;
+    let w = uniform_param(&[cin, g.out, g.k, g.k], fan_in, rng, Device::Cpu)?;
     let b = g
         .bias
-        .then(|| uniform_param(&[g.out], fan_in, rng))
+        .then(|| uniform_param(&[g.out], fan_in, rng, Device::Cpu))
         .transpose()?;
     let x = Var::param(Tensor::randn(&g.x, 0.0, 1.0, rng)?);
     let (s, p) = (g.stride, g.pad);

@@ -2,6 +2,10 @@
 //! shapes and semantics as bench_torch.py's `op_case`: linear, matmul, the
 //! activations and the losses here; convolutions and batch norm in `conv`, the
 //! whole GAN step in `train_step`.
+//!
+//! On a GPU every tensor is drawn on the CPU from the same seeded stream, then
+//! moved, so both devices time the same values. Cases whose ops have no CUDA
+//! kernels (convolutions, batch norm, the DCGAN steps) give `Ok(None)` there.
 
 mod conv;
 mod train_step;
@@ -34,38 +38,47 @@ fn num(c: &Value, key: &str) -> Result<usize> {
 }
 
 /// PyTorch's default nn.Linear / nn.Conv init bound: U(±1/√fan_in).
-fn uniform_param(shape: &[usize], fan_in: usize, rng: &mut StdRng) -> Result<Var> {
+fn uniform_param(shape: &[usize], fan_in: usize, rng: &mut StdRng, dev: Device) -> Result<Var> {
     let b = 1.0 / (fan_in as f32).sqrt();
-    Ok(Var::param(Tensor::rand_uniform(shape, -b, b, rng)?))
+    Ok(Var::param(
+        Tensor::rand_uniform(shape, -b, b, rng)?.to_device(dev)?,
+    ))
 }
+
+/// x ~ N(0, 1) drawn on the CPU, moved to `dev`, requiring grad.
+fn randn_param(shape: &[usize], rng: &mut StdRng, dev: Device) -> Result<Var> {
+    Ok(Var::param(
+        Tensor::randn(shape, 0.0, 1.0, rng)?.to_device(dev)?,
+    ))
+}
+
+/// Ops with no CUDA kernels: their cases have no figure on a GPU.
+const CPU_ONLY: [&str; 3] = ["conv2d", "conv_transpose2d", "batchnorm2d"];
 
 /// Build the closure for a case; `Ok(None)` when the engine lacks the op.
 pub fn build(c: &Value, device: Device) -> Result<Option<Step>> {
-    if device != Device::Cpu {
-        return Err(Error::Unsupported {
-            op: "bench",
-            device,
-            msg: "the CUDA backend is not built yet".into(),
-        });
-    }
     let mut rng = StdRng::seed_from_u64(0);
     let op = c.get("op").and_then(Value::as_str).unwrap_or("");
+    if device.is_cuda() && CPU_ONLY.contains(&op) {
+        return Ok(None);
+    }
+    let dev = device;
     let step: Step = match op {
         "linear" => {
             let x = dims(c, "x")?;
             let (b, i, o) = (x[0], x[1], num(c, "out_features")?);
-            let w = uniform_param(&[o, i], i, &mut rng)?;
-            let bias = uniform_param(&[o], i, &mut rng)?;
-            let x = Var::param(Tensor::randn(&[b, i], 0.0, 1.0, &mut rng)?);
+            let w = uniform_param(&[o, i], i, &mut rng, dev)?;
+            let bias = uniform_param(&[o], i, &mut rng, dev)?;
+            let x = randn_param(&[b, i], &mut rng, dev)?;
             Box::new(move || x.linear(&w, Some(&bias))?.sum_all()?.backward())
         }
         "matmul" => {
-            let a = Var::param(Tensor::randn(&dims(c, "a")?, 0.0, 1.0, &mut rng)?);
-            let b = Var::param(Tensor::randn(&dims(c, "b")?, 0.0, 1.0, &mut rng)?);
+            let a = randn_param(&dims(c, "a")?, &mut rng, dev)?;
+            let b = randn_param(&dims(c, "b")?, &mut rng, dev)?;
             Box::new(move || a.matmul(&b)?.sum_all()?.backward())
         }
         "leaky_relu" | "relu" | "tanh" | "sigmoid" => {
-            let x = Var::param(Tensor::randn(&dims(c, "x")?, 0.0, 1.0, &mut rng)?);
+            let x = randn_param(&dims(c, "x")?, &mut rng, dev)?;
             let op = op.to_string();
             Box::new(move || {
                 let y = match op.as_str() {
@@ -80,17 +93,15 @@ pub fn build(c: &Value, device: Device) -> Result<Option<Step>> {
         "bce" => {
             let shape = dims(c, "x")?;
             let p = Tensor::rand_uniform(&shape, 0.0, 1.0, &mut rng)?;
-            let p = Var::param(kernels::unary(
-                &p,
-                kernels::UnaryOp::Clamp(1e-3, 1.0 - 1e-3),
-            )?);
-            let y = Tensor::ones(&shape, DType::F32, Device::Cpu)?;
+            let p = kernels::unary(&p, kernels::UnaryOp::Clamp(1e-3, 1.0 - 1e-3))?;
+            let p = Var::param(p.to_device(dev)?);
+            let y = Tensor::ones(&shape, DType::F32, Device::Cpu)?.to_device(dev)?;
             Box::new(move || p.bce(&y)?.backward())
         }
         "bce_with_logits" => {
             let shape = dims(c, "x")?;
-            let x = Var::param(Tensor::randn(&shape, 0.0, 1.0, &mut rng)?);
-            let y = Tensor::ones(&shape, DType::F32, Device::Cpu)?;
+            let x = randn_param(&shape, &mut rng, dev)?;
+            let y = Tensor::ones(&shape, DType::F32, Device::Cpu)?.to_device(dev)?;
             Box::new(move || x.bce_with_logits(&y)?.backward())
         }
         "conv2d" => conv::conv2d(c, &mut rng)?,
@@ -98,9 +109,35 @@ pub fn build(c: &Value, device: Device) -> Result<Option<Step>> {
         "batchnorm2d" => conv::batchnorm2d(c, &mut rng)?,
         "train_step" => {
             let model = c.get("model").and_then(Value::as_str).unwrap_or("");
-            return train_step::train_step(model);
+            return train_step::train_step(model, device);
         }
         _ => return Ok(None),
     };
     Ok(Some(step))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// Needs no GPU: these cases are turned away before any tensor is made.
+    #[test]
+    fn cuda_skips_ops_without_kernels() {
+        let cuda = Device::Cuda(0);
+        for op in CPU_ONLY {
+            assert!(build(&json!({ "op": op }), cuda).unwrap().is_none());
+        }
+        for model in ["dcgan28", "dcgan64"] {
+            let c = json!({ "op": "train_step", "model": model });
+            assert!(build(&c, cuda).unwrap().is_none());
+        }
+    }
+
+    #[test]
+    fn cpu_builds_and_runs_a_case() {
+        let c = json!({ "op": "linear", "x": [4, 3], "out_features": 2 });
+        let mut step = build(&c, Device::Cpu).unwrap().expect("linear exists");
+        step().unwrap();
+    }
 }

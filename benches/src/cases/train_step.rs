@@ -1,29 +1,41 @@
 //! train_step cases: one discriminator update and one generator update of a
 //! model of `gan::models`, with its batch, loss and optimiser, exactly as
 //! bench_torch.py's `train_step_fn` (real images ~ U(−1, 1), fixed for the run;
-//! fresh z every step).
+//! fresh z every step). On a GPU (the MLP models only) the models are built
+//! on the CPU from the same seed and moved; the batch is moved once.
 
 use super::Step;
 use gan::models::ModelKind;
 use gan::train::Gan;
 use rand::rngs::StdRng;
 use rand::SeedableRng;
-use tensor::{Error, Result, Tensor};
+use tensor::{Device, Error, Result, Tensor};
 
-/// `Ok(None)` when this build has no model of that name (yet).
-pub fn train_step(name: &str) -> Result<Option<Step>> {
+/// Models whose layers all have CUDA kernels (the DCGANs need convolutions
+/// and batch norm).
+const ON_CUDA: [ModelKind; 3] = [ModelKind::Mlp, ModelKind::MlpSmall, ModelKind::MlpDropout];
+
+/// `Ok(None)` when this build has no model of that name (yet), or cannot run
+/// it on `device`.
+pub fn train_step(name: &str, device: Device) -> Result<Option<Step>> {
     let Some(kind) = ModelKind::from_name(name) else {
         return Ok(None);
     };
+    if device.is_cuda() && !ON_CUDA.contains(&kind) {
+        return Ok(None);
+    }
     let spec = kind.spec();
-    let mut gan = Gan::new(kind, 0, spec.lr).map_err(to_tensor_err)?;
+    let mut gan = Gan::new_on(kind, 0, spec.lr, device).map_err(to_tensor_err)?;
     let mut rng = StdRng::seed_from_u64(0);
     let mut shape = vec![spec.batch];
     shape.extend(spec.image);
     // The step flattens images for the MLPs itself (Spec::flat_images).
-    let real = Tensor::rand_uniform(&shape, -1.0, 1.0, &mut rng)?;
+    let real = Tensor::rand_uniform(&shape, -1.0, 1.0, &mut rng)?.to_device(device)?;
     Ok(Some(Box::new(move || {
-        gan.train_step(&real, &mut rng).map_err(to_tensor_err)?;
+        // The figures are not read back (bench_torch.py's step reads none);
+        // on a GPU the timing synchronises at the end of the call instead.
+        gan.train_step_deferred(&real, &mut rng)
+            .map_err(to_tensor_err)?;
         Ok(())
     })))
 }
