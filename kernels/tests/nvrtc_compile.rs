@@ -12,7 +12,7 @@ use kernels::cuda::compile::{compile, nvrtc_available, nvrtc_version, Target, SO
 const ARCHS: [u32; 2] = [80, 90];
 
 /// The kernels each source must define, so a rename cannot slip through.
-const ENTRY_POINTS: [(&str, &[&str]); 6] = [
+const ENTRY_POINTS: [(&str, &[&str]); 9] = [
     ("elementwise.cu", &["unary_f32", "binary_f32", "copy_f32"]),
     (
         "reduce.cu",
@@ -45,6 +45,26 @@ const ENTRY_POINTS: [(&str, &[&str]); 6] = [
             "philox_words",
         ],
     ),
+    (
+        "conv.cu",
+        &[
+            "conv_im2col_f32",
+            "conv_col2im_f32",
+            "conv_to_rows_f32",
+            "conv_from_rows_f32",
+        ],
+    ),
+    (
+        "batchnorm.cu",
+        &[
+            "bn_stats_f32",
+            "bn_eval_stats_f32",
+            "bn_apply_f32",
+            "bn_grad_sums_f32",
+            "bn_backward_dx_f32",
+        ],
+    ),
+    ("pool.cu", &["maxpool_forward_f32", "maxpool_backward_f32"]),
 ];
 
 fn nvrtc_or_skip() -> bool {

@@ -10,7 +10,7 @@ use gan::train::{Gan, StepStats};
 use std::path::PathBuf;
 use tensor::{Device, Tensor};
 
-/// The models with a CUDA path (the DCGANs' layers have no CUDA kernels yet).
+/// The MLP GANs (the DCGANs on a GPU are in cuda_conv.rs).
 const MLPS: [ModelKind; 3] = [ModelKind::Mlp, ModelKind::MlpSmall, ModelKind::MlpDropout];
 use tests::gpu::{assert_close, gpu_or_skip};
 

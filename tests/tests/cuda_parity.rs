@@ -6,8 +6,13 @@ use tensor::Device;
 use tests::gpu::{check_close, gpu_or_skip, optim_fixtures, run_optim_fixture};
 use tests::parity::{compare, fixtures_dir, run, Fixture};
 
-/// Ops whose fixtures run on CUDA (conv, batchnorm and pooling have no kernel yet).
+/// Ops whose fixtures run on CUDA.
 const CUDA_OPS: &[&str] = &[
+    "conv2d",
+    "conv_transpose2d",
+    "batchnorm1d",
+    "batchnorm2d",
+    "max_pool2d",
     "linear",
     "matmul",
     "relu",

@@ -26,6 +26,9 @@ pub struct BatchNormSaved {
     pub inv_std: Vec<f64>,
     /// Whether the batch statistics were used (they then depend on x).
     pub training: bool,
+    /// After a forward on a GPU: the statistics as a [2, C] device tensor
+    /// (mean, then inv_std), and `mean` / `inv_std` are empty.
+    pub device_stats: Option<Tensor>,
 }
 
 fn layout_of(op: &'static str, x: &Tensor) -> Result<Ncs> {
@@ -129,6 +132,9 @@ pub fn batch_norm_train(
 ) -> Result<(Tensor, BatchNormSaved)> {
     let op = "batch_norm";
     let d = layout_of(op, x)?;
+    if x.device().is_cuda() {
+        return crate::cuda::batchnorm::train(x, weight, bias, running, momentum, eps);
+    }
     let gamma = per_channel(op, "weight", weight, x, d.c, 1.0)?;
     let beta = per_channel(op, "bias", bias, x, d.c, 0.0)?;
     let run_stats = running
@@ -173,6 +179,7 @@ pub fn batch_norm_train(
             mean,
             inv_std,
             training: true,
+            device_stats: None,
         },
     ))
 }
@@ -188,6 +195,9 @@ pub fn batch_norm_eval(
 ) -> Result<(Tensor, BatchNormSaved)> {
     let op = "batch_norm";
     let d = layout_of(op, x)?;
+    if x.device().is_cuda() {
+        return crate::cuda::batchnorm::eval(x, weight, bias, running_mean, running_var, eps);
+    }
     let gamma = per_channel(op, "weight", weight, x, d.c, 1.0)?;
     let beta = per_channel(op, "bias", bias, x, d.c, 0.0)?;
     let mean = per_channel(op, "running_mean", Some(running_mean), x, d.c, 0.0)?;
@@ -200,6 +210,7 @@ pub fn batch_norm_eval(
             mean,
             inv_std,
             training: false,
+            device_stats: None,
         },
     ))
 }
@@ -224,6 +235,9 @@ pub fn batch_norm_backward(
             dy.shape(),
             "output gradient must have the input's shape",
         ));
+    }
+    if x.device().is_cuda() {
+        return crate::cuda::batchnorm::backward(x, weight, dy, saved, need);
     }
     if saved.mean.len() != d.c || saved.inv_std.len() != d.c {
         return Err(Error::arg(

@@ -83,10 +83,11 @@ fn run_pass(
     want: Want,
     shapes: [&[usize]; 3],
 ) -> Result<[Option<Tensor>; 3]> {
-    // No CUDA kernel yet: refuse device tensors here, the one way into `elems`.
+    // Device tensors go to the CUDA engine here, the one way into `elems`.
     let all = [a.u, a.v, Some(a.w), a.bias_fwd, a.bias_data];
-    if let Some(t) = all.into_iter().flatten().find(|t| t.device().is_cuda()) {
-        return Err(crate::dispatch::no_cuda_kernel("conv", t.device()));
+    if all.into_iter().flatten().any(|t| t.device().is_cuda()) {
+        let w = [want.fwd, want.dw, want.data];
+        return crate::cuda::conv::pass(g, a.u, a.v, a.w, a.bias_fwd, a.bias_data, w, shapes);
     }
     Ok(match a.w.dtype() {
         DType::F32 => {

@@ -49,8 +49,31 @@ pub const RANDOM: Source = Source {
     code: include_str!("../random/random.cu"),
 };
 
+pub const CONV: Source = Source {
+    name: "conv.cu",
+    code: include_str!("../conv/conv.cu"),
+};
+pub const BATCHNORM: Source = Source {
+    name: "batchnorm.cu",
+    code: include_str!("../batchnorm/batchnorm.cu"),
+};
+pub const POOL: Source = Source {
+    name: "pool.cu",
+    code: include_str!("../pool/pool.cu"),
+};
+
 /// Every kernel source of the backend.
-pub const SOURCES: [Source; 6] = [ELEMENTWISE, REDUCE, SGEMM, LOSS, OPTIM, RANDOM];
+pub const SOURCES: [Source; 9] = [
+    ELEMENTWISE,
+    REDUCE,
+    SGEMM,
+    LOSS,
+    OPTIM,
+    RANDOM,
+    CONV,
+    BATCHNORM,
+    POOL,
+];
 
 /// What NVRTC should emit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -57,6 +57,8 @@ struct Plan<'a> {
     sb: (usize, usize),
     batch: BatchArg,
     batches: usize,
+    /// C += A·B instead of C = A·B.
+    accumulate: bool,
 }
 
 fn dim(op: &'static str, dev: &CudaDevice, v: usize) -> Result<i32> {
@@ -83,7 +85,7 @@ fn run(p: Plan<'_>) -> Result<()> {
         csb: p.sb.1 as i64,
         ldc: n as i64,
         alpha: 1.0,
-        beta: 0.0,
+        beta: if p.accumulate { 1.0 } else { 0.0 },
     };
     // Big tiles when there are enough of them to occupy every SM.
     let big = m.div_ceil(128) * n.div_ceil(128) * p.batches >= p.dev.sm_count() as usize;
@@ -171,6 +173,7 @@ pub(crate) fn matmul(
         sb: (lb.strides()[r - 2], lb.strides()[r - 1]),
         batch,
         batches,
+        accumulate: false,
     })?;
     Ok(out)
 }
@@ -214,6 +217,42 @@ pub(crate) fn linear(
             sb: [0; MAX_BATCH_RANK],
         },
         batches: 1,
+        accumulate: false,
     })?;
     Ok(out)
+}
+
+/// One unbatched GEMM into a dense C [m, n] at `pc`: C = A·B, or C += A·B
+/// when `accumulate`; A [m, k] and B [k, n] are read by their (row, column)
+/// strides. For the convolutions (`cuda::conv`).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn gemm(
+    op: &'static str,
+    dev: &CudaDevice,
+    (pa, sa): (u64, (usize, usize)),
+    (pb, sb): (u64, (usize, usize)),
+    pc: u64,
+    mkn: (usize, usize, usize),
+    accumulate: bool,
+) -> Result<()> {
+    run(Plan {
+        op,
+        dev,
+        pa,
+        pb,
+        bias: 0,
+        pc,
+        mkn,
+        sa,
+        sb,
+        batch: BatchArg {
+            rank: 0,
+            pad: 0,
+            shape: [1; MAX_BATCH_RANK],
+            sa: [0; MAX_BATCH_RANK],
+            sb: [0; MAX_BATCH_RANK],
+        },
+        batches: 1,
+        accumulate,
+    })
 }

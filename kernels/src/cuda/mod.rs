@@ -13,11 +13,14 @@
 
 #[macro_use]
 mod launch;
+pub(crate) mod batchnorm;
 pub mod compile;
+pub(crate) mod conv;
 pub(crate) mod elementwise;
 pub(crate) mod loss;
 pub(crate) mod matmul;
 pub(crate) mod optim;
+pub(crate) mod pool;
 pub mod random;
 pub(crate) mod reduce;
 

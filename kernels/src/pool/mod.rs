@@ -12,7 +12,12 @@ use tensor::{Element, Error, Result, Tensor};
 /// recorded for; opaque so that a backward can only get indices a forward made.
 #[derive(Clone, Debug)]
 pub struct PoolIndices {
+    /// Host indices of a CPU forward (empty after a GPU one).
     idx: Vec<u32>,
+    /// Device indices of a GPU forward (u32 bits, shaped as the output).
+    device_idx: Option<Tensor>,
+    kernel: usize,
+    stride: usize,
     input_shape: Vec<usize>,
     output_shape: Vec<usize>,
 }
@@ -85,6 +90,20 @@ pub fn max_pool2d(x: &Tensor, kernel: usize, stride: usize) -> Result<(Tensor, P
     }
     let (oh, ow) = ((h - kernel) / stride + 1, (w - kernel) / stride + 1);
     let out_shape = vec![n, c, oh, ow];
+    if x.device().is_cuda() {
+        let (y, idx) = crate::cuda::pool::forward(x, &out_shape, kernel, stride)?;
+        return Ok((
+            y,
+            PoolIndices {
+                idx: Vec::new(),
+                device_idx: Some(idx),
+                kernel,
+                stride,
+                input_shape: x.shape().to_vec(),
+                output_shape: out_shape,
+            },
+        ));
+    }
     let xc = contiguous(x)?;
     let mut idx = vec![0u32; n * c * oh * ow];
     let y = dispatch1!(&xc, |s: T, l| {
@@ -119,6 +138,9 @@ pub fn max_pool2d(x: &Tensor, kernel: usize, stride: usize) -> Result<(Tensor, P
         y,
         PoolIndices {
             idx,
+            device_idx: None,
+            kernel,
+            stride,
             input_shape: x.shape().to_vec(),
             output_shape: out_shape,
         },
@@ -148,6 +170,9 @@ pub fn max_pool2d_backward(
     }
     let [_, _, h, w] = <[usize; 4]>::try_from(input_shape)
         .map_err(|_| Error::arg(op, input_shape, "input must be 4-D"))?;
+    if let Some(idx) = &indices.device_idx {
+        return crate::cuda::pool::backward(dy, idx, input_shape, indices.kernel, indices.stride);
+    }
     let plane_out = indices.output_shape[2] * indices.output_shape[3];
     let gc = contiguous(dy)?;
     dispatch1!(&gc, |s: T, l| {

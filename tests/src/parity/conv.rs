@@ -7,11 +7,13 @@ fn usize_param(fx: &Fixture, key: &str, default: usize) -> usize {
     fx.param_f64(key, default as f64) as usize
 }
 
-/// A fresh copy of a fixture tensor (running statistics are updated in place,
-/// and the fixture's own tensors must stay as loaded).
+/// A fresh copy of a fixture tensor, on the fixture tensor's device (running
+/// statistics are updated in place, and the fixture's own tensors must stay as
+/// loaded).
 fn fresh(fx: &Fixture, key: &str) -> Result<Tensor, String> {
     let t = fx.get(key)?;
     Tensor::from_vec(t.to_vec::<f32>().map_err(|e| e.to_string())?, t.shape())
+        .and_then(|c| c.to_device(t.device()))
         .map_err(|e| format!("{}: {key}: {e}", fx.name))
 }
 

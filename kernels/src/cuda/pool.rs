@@ -1,0 +1,95 @@
+//! Host side of pool.cu: 2-D max pooling and its backward. The argmax indices
+//! stay on the device (u32 bits in an f32 buffer, as `upload_u32`).
+
+use super::compile::POOL;
+use super::launch::{grid, BLOCK};
+use super::{operand, operand_on, output, to_u32};
+use cudarc::driver::DeviceRepr;
+use tensor::{Result, Tensor};
+
+/// `struct PoolGeom` of pool.cu.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+struct PoolGeom {
+    h: u32,
+    w: u32,
+    oh: u32,
+    ow: u32,
+    k: u32,
+    s: u32,
+    pad0: u32,
+    pad1: u32,
+}
+
+// SAFETY: plain old data laid out as the C struct (repr(C), 32-bit ints).
+unsafe impl DeviceRepr for PoolGeom {}
+
+fn geom(op: &'static str, input: &[usize], out: &[usize], k: usize, s: usize) -> Result<PoolGeom> {
+    Ok(PoolGeom {
+        h: to_u32(op, input, "height", input[2])?,
+        w: to_u32(op, input, "width", input[3])?,
+        oh: to_u32(op, input, "output height", out[2])?,
+        ow: to_u32(op, input, "output width", out[3])?,
+        k: to_u32(op, input, "kernel", k)?,
+        s: to_u32(op, input, "stride", s)?,
+        pad0: 0,
+        pad1: 0,
+    })
+}
+
+/// y [N, C, OH, OW] and the argmax indices (same shape) of a validated pool.
+pub(crate) fn forward(
+    x: &Tensor,
+    out_shape: &[usize],
+    kernel: usize,
+    stride: usize,
+) -> Result<(Tensor, Tensor)> {
+    let op = "max_pool2d";
+    let xc = crate::copy::contiguous(x)?;
+    let (dev, px) = operand(op, &xc)?;
+    let g = geom(op, x.shape(), out_shape, kernel, stride)?;
+    let (y, py) = output(&dev, out_shape)?;
+    let (idx, pidx) = output(&dev, out_shape)?;
+    let total: usize = out_shape.iter().product();
+    let planes = (out_shape[0] * out_shape[1]) as i64;
+    if total > 0 {
+        launch!(
+            op,
+            &dev,
+            POOL,
+            "maxpool_forward_f32",
+            grid(&dev, total, BLOCK),
+            [px, py, pidx, g, planes]
+        );
+    }
+    Ok((y, idx))
+}
+
+/// dx of `input_shape` from dy and the device indices of the forward.
+pub(crate) fn backward(
+    dy: &Tensor,
+    idx: &Tensor,
+    input_shape: &[usize],
+    kernel: usize,
+    stride: usize,
+) -> Result<Tensor> {
+    let op = "max_pool2d_backward";
+    let (dev, pidx) = operand(op, idx)?;
+    let gc = crate::copy::contiguous(dy)?;
+    let pdy = operand_on(op, &gc, &dev)?;
+    let g = geom(op, input_shape, dy.shape(), kernel, stride)?;
+    let (dx, pdx) = output(&dev, input_shape)?;
+    let total: usize = input_shape.iter().product();
+    let planes = (input_shape[0] * input_shape[1]) as i64;
+    if total > 0 {
+        launch!(
+            op,
+            &dev,
+            POOL,
+            "maxpool_backward_f32",
+            grid(&dev, total, BLOCK),
+            [pdy, pidx, pdx, g, planes]
+        );
+    }
+    Ok(dx)
+}
