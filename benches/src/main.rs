@@ -121,7 +121,7 @@ fn run(args: Args) -> Result<(), String> {
             Some(l) => Some(l.time(&name)?),
             None => file_figures[&name].as_f64(),
         };
-        let ours = time_ours(c, device).map_err(|e| format!("{name}: {e}"))?;
+        let ours = kernels::on_pool(|| time_ours(c, device)).map_err(|e| format!("{name}: {e}"))?;
         let row = report::Row {
             torch_ms,
             ours_ms: ours.map(|t| t.median_ms),

@@ -9,12 +9,13 @@ fn main() {
     // Reuse freed tensor memory instead of mapping fresh pages per step.
     tensor::tune_malloc();
     let cli = Cli::parse();
-    let result = match &cli.command {
+    // On a pool worker, so that each parallel kernel wakes one thread fewer.
+    let result = kernels::on_pool(|| match &cli.command {
         Some(Command::Sample(a)) => gan::sample::sample(a),
         Some(Command::Eval(a)) => gan::eval::command::run_cli(a),
         Some(Command::Train(a)) => run_train(a),
         None => run_train(&cli.train),
-    };
+    });
     if let Err(e) = result {
         match &e {
             Error::Interrupted(msg) => eprintln!("{msg}"),

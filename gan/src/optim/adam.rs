@@ -49,56 +49,31 @@ impl Adam {
     }
 }
 
-/// `a.lerp_(b, w)` for one element, with PyTorch's two-sided formula.
-#[inline(always)]
-fn lerp(a: f32, b: f32, w: f32) -> f32 {
-    if w.abs() < 0.5 {
-        a + w * (b - a)
-    } else {
-        b - (b - a) * (1.0 - w)
-    }
-}
-
 impl Optimizer for Adam {
     fn step(&mut self) -> Result<()> {
         self.step += 1;
         let c = self.cfg;
-        let t = self.step as i32;
-        let bc1 = 1.0 - c.beta1.powi(t);
-        let bc2 = 1.0 - c.beta2.powi(t);
-        let step_size = (c.lr / bc1) as f32;
-        let bc2_sqrt = bc2.sqrt() as f32;
-        let (w1, b2, one_m_b2) = (
-            (1.0 - c.beta1) as f32,
-            c.beta2 as f32,
-            (1.0 - c.beta2) as f32,
-        );
-        let (eps, wd) = (c.eps as f32, c.weight_decay as f32);
+        let h = kernels::AdamHyper {
+            lr: c.lr,
+            beta1: c.beta1,
+            beta2: c.beta2,
+            eps: c.eps,
+            weight_decay: c.weight_decay,
+        };
         for (i, (_, p)) in self.params.iter().enumerate() {
             let (ma, va) = (&mut self.exp_avg[i], &mut self.exp_avg_sq[i]);
             if p.data().device().is_cuda() {
                 let Some(g) = device_grad(p)? else { continue };
-                let h = kernels::AdamHyper {
-                    lr: c.lr,
-                    beta1: c.beta1,
-                    beta2: c.beta2,
-                    eps: c.eps,
-                    weight_decay: c.weight_decay,
-                };
                 let (m, v) = (ma.on_device(p.data())?, va.on_device(p.data())?);
                 kernels::adam_step(p.data(), &g, m, v, self.step, &h)?;
                 continue;
             }
             let (m, v) = (ma.host_mut()?, va.host_mut()?);
+            let mut r = Ok(());
             with_param_and_grad(p, |pv, gv| {
-                for (((x, &g), m), v) in pv.iter_mut().zip(gv).zip(m.iter_mut()).zip(v.iter_mut()) {
-                    let g = if wd != 0.0 { g + wd * *x } else { g };
-                    *m = lerp(*m, g, w1);
-                    *v = *v * b2 + one_m_b2 * g * g;
-                    let denom = v.sqrt() / bc2_sqrt + eps;
-                    *x += -step_size * (*m / denom);
-                }
+                r = kernels::optim::adam_slices(pv, gv, m, v, self.step, &h);
             })?;
+            r?;
         }
         Ok(())
     }

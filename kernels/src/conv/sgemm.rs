@@ -84,6 +84,17 @@ unsafe fn pack_a<const MR: usize>(
                     };
                 }
             }
+        } else if rsa == 1 {
+            // a transposed operand (the Gᵀ of every weight gradient): each
+            // depth step's MR values are already contiguous, so a sliver
+            // column is one copy (zeros below an edge sliver)
+            for p in 0..kc {
+                let d = dst.add(p * MR);
+                std::ptr::copy_nonoverlapping(a.add(i0 + p * csa), d, rows);
+                if rows < MR {
+                    std::ptr::write_bytes(d.add(rows), 0, MR - rows);
+                }
+            }
         } else {
             for p in 0..kc {
                 for i in 0..MR {

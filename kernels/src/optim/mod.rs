@@ -162,14 +162,61 @@ pub fn adam_step(
     }
     with_slices(&[param, exp_avg, exp_avg_sq, grad], 3, |m, r| {
         let [p, ma, va] = m else { return };
-        for (((x, &g), m), v) in p.iter_mut().zip(r[0]).zip(ma.iter_mut()).zip(va.iter_mut()) {
+        adam_chunks(p, r[0], ma, va, &s);
+    })
+}
+
+/// One Adam step over host slices of one parameter (its gradient, first and
+/// second moments), as `adam_step` computes it on a CPU tensor. For
+/// optimisers that keep their state in plain vectors.
+pub fn adam_slices(
+    param: &mut [f32],
+    grad: &[f32],
+    exp_avg: &mut [f32],
+    exp_avg_sq: &mut [f32],
+    step: u64,
+    h: &AdamHyper,
+) -> Result<()> {
+    let n = param.len();
+    if [grad.len(), exp_avg.len(), exp_avg_sq.len()] != [n; 3] {
+        return Err(Error::shape_detail(
+            "adam_step",
+            &[n],
+            &[grad.len(), exp_avg.len(), exp_avg_sq.len()],
+            "gradient and moments must match the parameter",
+        ));
+    }
+    if step == 0 {
+        return Err(Error::arg("adam_step", &[n], "steps count from 1"));
+    }
+    adam_chunks(param, grad, exp_avg, exp_avg_sq, &AdamScalars::new(h, step));
+    Ok(())
+}
+
+/// Elements per rayon task of the optimiser loops: a large parameter (the
+/// mlp's 784×256 weights) is split over the workers, a small one stays on
+/// the calling thread.
+const OPTIM_CHUNK: usize = 1 << 15;
+
+fn adam_chunks(p: &mut [f32], g: &[f32], ma: &mut [f32], va: &mut [f32], s: &AdamScalars) {
+    use rayon::prelude::*;
+    let run = |p: &mut [f32], g: &[f32], ma: &mut [f32], va: &mut [f32]| {
+        for (((x, &g), m), v) in p.iter_mut().zip(g).zip(ma.iter_mut()).zip(va.iter_mut()) {
             let g = if s.wd != 0.0 { g + s.wd * *x } else { g };
             *m = lerp(*m, g, s.w1);
             *v = *v * s.b2 + s.one_m_b2 * g * g;
             let denom = v.sqrt() / s.bc2_sqrt + s.eps;
             *x += -s.step_size * (*m / denom);
         }
-    })
+    };
+    if p.len() < 2 * OPTIM_CHUNK {
+        return run(p, g, ma, va);
+    }
+    p.par_chunks_mut(OPTIM_CHUNK)
+        .zip(g.par_chunks(OPTIM_CHUNK))
+        .zip(ma.par_chunks_mut(OPTIM_CHUNK))
+        .zip(va.par_chunks_mut(OPTIM_CHUNK))
+        .for_each(|(((p, g), ma), va)| run(p, g, ma, va));
 }
 
 /// One SGD step on `param` in place. With momentum, `momentum_buf` is
