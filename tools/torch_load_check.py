@@ -35,14 +35,18 @@ def main():
     if a.out:
         n, latent = 16, spec["latent"]
         # A z without any random generator, reproducible anywhere.
-        z = torch.sin(torch.arange(n * latent, dtype=torch.float32) * 0.37).view(n, latent, 1, 1)
+        z = torch.sin(torch.arange(n * latent, dtype=torch.float32) * 0.37)
+        z = z.view(n, latent, 1, 1) if a.model.startswith("dcgan") else z.view(n, latent)
         out = {"z": z}
         with torch.no_grad():
             G.eval(), D.eval()
             out["g_eval"] = G(z)
             out["d_eval"] = D(out["g_eval"])
-            G.train()
-            out["g_train"] = G(z)
+            # Train mode differs from eval mode by batchnorm's batch statistics
+            # (deterministic) or by dropout (random: nothing to compare).
+            if a.model != "mlp-dropout":
+                G.train()
+                out["g_train"] = G(z)
         save_file({k: v.contiguous() for k, v in out.items()}, a.out)
         print("wrote", a.out)
 

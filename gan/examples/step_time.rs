@@ -11,6 +11,12 @@ use std::time::Instant;
 use tensor::Tensor;
 
 fn main() -> gan::Result<()> {
+    // as the `gan` command sets up and runs its training
+    tensor::tune_malloc();
+    kernels::on_pool(run)
+}
+
+fn run() -> gan::Result<()> {
     let mut args = std::env::args().skip(1);
     let steps: usize = args.next().and_then(|s| s.parse().ok()).unwrap_or(200);
     let names: Vec<String> = args.collect();
