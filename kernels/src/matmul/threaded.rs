@@ -1,5 +1,6 @@
 //! f32 products of `matmul` / `linear` on our packed kernel (`conv::sgemm`),
-//! split over the rayon pool.
+//! split over the GEMM team (`team`: helper threads that
+//! stay awake between the many small GEMMs of an MLP step).
 //!
 //! Why not matrixmultiply here: it has no AVX-512 kernel, so on CPUs that have
 //! one it runs at about half of MKL's speed, and its threading spins a helper
@@ -7,8 +8,8 @@
 //! band of C's columns (or rows) and runs the single-threaded blocked GEMM on
 //! it, packing its own panels.
 
+use super::team;
 use crate::conv::sgemm::{self, Lhs, Rhs};
-use rayon::prelude::*;
 
 /// Below this many multiply-adds (about 50 µs on one core) waking a second
 /// thread costs about what it saves; on a loaded machine, more (measured on
@@ -46,7 +47,7 @@ pub(crate) unsafe fn sgemm_strided(
             (sb.0 as usize, sb.1 as usize),
         );
         let rsc = rsc as usize;
-        let threads = rayon::current_num_threads();
+        let threads = team::width();
         let parts = if m * n * k < PAR_MIN_MACS { 1 } else { threads };
         // Raw pointers are not Send; the bands of C below are disjoint.
         let (pa, pb, pc) = (a as usize, b as usize, c as usize);
@@ -70,15 +71,11 @@ pub(crate) unsafe fn sgemm_strided(
         } else if n >= m {
             // bands of columns, whole micro-tiles wide (32 covers every NR)
             let w = n.div_ceil(parts).div_ceil(32) * 32;
-            (0..n.div_ceil(w))
-                .into_par_iter()
-                .for_each(|q| band(0, m, q * w, w.min(n - q * w)));
+            team::run(n.div_ceil(w), &|q| band(0, m, q * w, w.min(n - q * w)));
         } else {
             // bands of rows, whole micro-tiles tall (12 covers every MR)
             let h = m.div_ceil(parts).div_ceil(12) * 12;
-            (0..m.div_ceil(h))
-                .into_par_iter()
-                .for_each(|q| band(q * h, h.min(m - q * h), 0, n));
+            team::run(m.div_ceil(h), &|q| band(q * h, h.min(m - q * h), 0, n));
         }
         true
     }

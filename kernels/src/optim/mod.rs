@@ -193,13 +193,12 @@ pub fn adam_slices(
     Ok(())
 }
 
-/// Elements per rayon task of the optimiser loops: a large parameter (the
-/// mlp's 784×256 weights) is split over the workers, a small one stays on
-/// the calling thread.
-const OPTIM_CHUNK: usize = 1 << 15;
+/// Below this many elements a parameter is updated on the calling thread;
+/// above it (the mlp's 784×256 weights), its elements are split over the
+/// GEMM team, whose helpers are awake between the step's GEMMs anyway.
+const OPTIM_PARALLEL_MIN: usize = 1 << 16;
 
 fn adam_chunks(p: &mut [f32], g: &[f32], ma: &mut [f32], va: &mut [f32], s: &AdamScalars) {
-    use rayon::prelude::*;
     let run = |p: &mut [f32], g: &[f32], ma: &mut [f32], va: &mut [f32]| {
         for (((x, &g), m), v) in p.iter_mut().zip(g).zip(ma.iter_mut()).zip(va.iter_mut()) {
             let g = if s.wd != 0.0 { g + s.wd * *x } else { g };
@@ -209,14 +208,28 @@ fn adam_chunks(p: &mut [f32], g: &[f32], ma: &mut [f32], va: &mut [f32], s: &Ada
             *x += -s.step_size * (*m / denom);
         }
     };
-    if p.len() < 2 * OPTIM_CHUNK {
+    let n = p.len();
+    let parts = crate::matmul::team::width()
+        .min(n / OPTIM_PARALLEL_MIN.max(1))
+        .max(1);
+    if parts == 1 {
         return run(p, g, ma, va);
     }
-    p.par_chunks_mut(OPTIM_CHUNK)
-        .zip(g.par_chunks(OPTIM_CHUNK))
-        .zip(ma.par_chunks_mut(OPTIM_CHUNK))
-        .zip(va.par_chunks_mut(OPTIM_CHUNK))
-        .for_each(|(((p, g), ma), va)| run(p, g, ma, va));
+    let chunk = n.div_ceil(parts);
+    // Raw pointers are not Sync; each part below touches its own range only.
+    let (pp, pm, pv) = (
+        p.as_mut_ptr() as usize,
+        ma.as_mut_ptr() as usize,
+        va.as_mut_ptr() as usize,
+    );
+    crate::matmul::team::run(parts, &|q| {
+        let (lo, hi) = (q * chunk, ((q + 1) * chunk).min(n));
+        // SAFETY: the ranges lo..hi of the parts are disjoint and inside the slices.
+        let part = |base: usize| unsafe {
+            std::slice::from_raw_parts_mut((base as *mut f32).add(lo), hi - lo)
+        };
+        run(part(pp), &g[lo..hi], part(pm), part(pv));
+    });
 }
 
 /// One SGD step on `param` in place. With momentum, `momentum_buf` is
