@@ -140,7 +140,7 @@ unsafe fn pack_b<const NR: usize>(
                     };
                 }
             }
-        } else if cols == NR && rsb == 1 && NR % 8 == 0 && cfg!(target_arch = "x86_64") {
+        } else if cols == NR && rsb == 1 && NR.is_multiple_of(8) && cfg!(target_arch = "x86_64") {
             // a transposed operand (the Wᵀ of every linear forward), whose
             // columns are contiguous: 8×8 blocks transposed in registers
             #[cfg(target_arch = "x86_64")]

@@ -22,13 +22,18 @@ fn batched_gemm<T: KElem>(
     let r = la.rank();
     let batch_shape = &la.shape()[..r - 2];
     let batches: usize = batch_shape.iter().product();
-    let mut out = vec![T::ZERO; batches * m * n];
-    if m * n == 0 {
-        return out;
+    if m * n * k == 0 {
+        return vec![T::ZERO; batches * m * n];
     }
+    // Every element is written by its batch's GEMM below (beta 0: C is not
+    // read), so the buffer starts uninitialised: zeroing it first was 4 % of
+    // the single-threaded mlp step.
+    let mut out: Vec<T> = Vec::with_capacity(batches * m * n);
     let (rsa, csa) = (la.strides()[r - 2] as isize, la.strides()[r - 1] as isize);
     let (rsb, csb) = (lb.strides()[r - 2] as isize, lb.strides()[r - 1] as isize);
-    for (bi, c) in out.chunks_mut(m * n).enumerate() {
+    for bi in 0..batches {
+        // SAFETY: within the capacity reserved above.
+        let c = unsafe { out.as_mut_ptr().add(bi * m * n) };
         let (mut oa, mut ob, mut rem) = (la.offset(), lb.offset(), bi);
         for d in (0..r - 2).rev() {
             let i = rem % batch_shape[d];
@@ -51,12 +56,14 @@ fn batched_gemm<T: KElem>(
                 rsb,
                 csb,
                 T::ZERO,
-                c.as_mut_ptr(),
+                c,
                 n as isize,
                 1,
             );
         }
     }
+    // SAFETY: the GEMMs above wrote all batches · m · n elements.
+    unsafe { out.set_len(batches * m * n) };
     out
 }
 
@@ -160,18 +167,22 @@ pub fn linear(x: &Tensor, w: &Tensor, b: Option<&Tensor>) -> Result<Tensor> {
     }
     let bias: Option<Vec<f64>> = b.map(|b| b.to_vec::<f64>()).transpose()?;
     dispatch2!("linear", &x2, w, |dx, dw: T, lx, lw| {
-        let mut out = vec![T::ZERO; rows * o];
-        let beta = match &bias {
+        // With a bias, every row starts as the bias and the GEMM adds to it;
+        // without one, the GEMM (beta 0) writes every element of an
+        // uninitialised buffer, unless there is nothing to sum (in = 0).
+        let (mut out, beta) = match &bias {
             Some(bv) => {
                 let bt: Vec<T> = bv.iter().map(|&v| T::from_f64(v)).collect();
-                for row in out.chunks_mut(o.max(1)) {
-                    row.copy_from_slice(&bt);
+                let mut out = Vec::with_capacity(rows * o);
+                for _ in 0..rows {
+                    out.extend_from_slice(&bt);
                 }
-                T::ONE
+                (out, T::ONE)
             }
-            None => T::ZERO,
+            None if i == 0 => (vec![T::ZERO; rows * o], T::ZERO),
+            None => (Vec::with_capacity(rows * o), T::ZERO),
         };
-        if rows * o > 0 {
+        if rows * o > 0 && i > 0 {
             // GEMM: x [rows, in] · Wᵀ [in, out] → y [rows, out]; Wᵀ is W read with swapped strides
             // SAFETY: pointers and strides come from validated layouts of these buffers.
             unsafe {
@@ -191,6 +202,8 @@ pub fn linear(x: &Tensor, w: &Tensor, b: Option<&Tensor>) -> Result<Tensor> {
                     o as isize,
                     1,
                 );
+                // SAFETY: filled above, or written in full by the GEMM.
+                out.set_len(rows * o);
             }
         }
         Tensor::from_vec::<T>(out, &out_shape)
