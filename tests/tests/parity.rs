@@ -1,12 +1,11 @@
 //! Every PyTorch fixture, run through the engine. Fails naming each fixture that
 //! does not match or whose op no runner handles: nothing is skipped.
 
-use tests::parity::{compare, fixtures_dir, run, Fixture};
+use std::path::{Path, PathBuf};
+use tests::parity::{compare, fixtures_dir, own_fixtures_dir, run, Fixture};
 
-#[test]
-fn pytorch_parity_fixtures() {
-    let dir = fixtures_dir();
-    let mut paths: Vec<_> = std::fs::read_dir(&dir)
+fn fixture_paths(dir: &Path) -> Vec<PathBuf> {
+    let mut paths: Vec<_> = std::fs::read_dir(dir)
         .unwrap_or_else(|e| {
             panic!(
                 "cannot read fixtures directory {} (set PARITY_FIXTURES): {e}",
@@ -18,6 +17,22 @@ fn pytorch_parity_fixtures() {
         .collect();
     paths.sort();
     assert!(!paths.is_empty(), "no fixtures in {}", dir.display());
+    paths
+}
+
+#[test]
+fn pytorch_parity_fixtures() {
+    // The shared fixtures, then this repository's own for the other ops.
+    let shared = fixture_paths(&fixtures_dir());
+    let own = fixture_paths(&own_fixtures_dir());
+    println!(
+        "parity: {} shared fixtures ({}), {} own ({})",
+        shared.len(),
+        fixtures_dir().display(),
+        own.len(),
+        own_fixtures_dir().display()
+    );
+    let paths: Vec<PathBuf> = shared.into_iter().chain(own).collect();
     let (mut passed, mut failures) = (Vec::new(), Vec::new());
     for p in &paths {
         let fx = match Fixture::load(p) {

@@ -147,6 +147,12 @@ fn close(got: f64, expected: f64) -> bool {
     (got - expected).abs() <= ATOL + RTOL * expected.abs()
 }
 
+/// This repository's own fixtures (`tools/make_extra_fixtures.py`): the ops
+/// that the shared set does not cover, in the same format.
+pub fn own_fixtures_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+}
+
 pub fn fixtures_dir() -> PathBuf {
     match std::env::var_os("PARITY_FIXTURES") {
         Some(d) => PathBuf::from(d),
