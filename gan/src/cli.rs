@@ -91,7 +91,7 @@ pub struct TrainArgs {
     #[arg(long, allow_negative_numbers = true)]
     pub seed: Option<u64>,
 
-    /// Where to compute: cpu, or cuda / cuda:N (the MLP models; needs the NVIDIA
+    /// Where to compute: cpu, or cuda / cuda:N (every model; needs the NVIDIA
     /// driver and NVRTC 13 on the library path). Checkpoints are the same from
     /// either device, so a run may be resumed on the other one
     #[arg(long, value_parser = parse_device, default_value = "cpu")]

@@ -4,8 +4,8 @@
 //! whole GAN step in `train_step`.
 //!
 //! On a GPU every tensor is drawn on the CPU from the same seeded stream, then
-//! moved, so both devices time the same values. Cases whose ops have no CUDA
-//! kernels (convolutions, batch norm, the DCGAN steps) give `Ok(None)` there.
+//! moved, so both devices time the same values. Every op of the cases has a
+//! CUDA kernel.
 
 mod conv;
 mod train_step;
@@ -52,16 +52,10 @@ fn randn_param(shape: &[usize], rng: &mut StdRng, dev: Device) -> Result<Var> {
     ))
 }
 
-/// Ops with no CUDA kernels: their cases have no figure on a GPU.
-const CPU_ONLY: [&str; 3] = ["conv2d", "conv_transpose2d", "batchnorm2d"];
-
 /// Build the closure for a case; `Ok(None)` when the engine lacks the op.
 pub fn build(c: &Value, device: Device) -> Result<Option<Step>> {
     let mut rng = StdRng::seed_from_u64(0);
     let op = c.get("op").and_then(Value::as_str).unwrap_or("");
-    if device.is_cuda() && CPU_ONLY.contains(&op) {
-        return Ok(None);
-    }
     let dev = device;
     let step: Step = match op {
         "linear" => {
@@ -104,9 +98,9 @@ pub fn build(c: &Value, device: Device) -> Result<Option<Step>> {
             let y = Tensor::ones(&shape, DType::F32, Device::Cpu)?.to_device(dev)?;
             Box::new(move || x.bce_with_logits(&y)?.backward())
         }
-        "conv2d" => conv::conv2d(c, &mut rng)?,
-        "conv_transpose2d" => conv::conv_transpose2d(c, &mut rng)?,
-        "batchnorm2d" => conv::batchnorm2d(c, &mut rng)?,
+        "conv2d" => conv::conv2d(c, &mut rng, dev)?,
+        "conv_transpose2d" => conv::conv_transpose2d(c, &mut rng, dev)?,
+        "batchnorm2d" => conv::batchnorm2d(c, &mut rng, dev)?,
         "train_step" => {
             let model = c.get("model").and_then(Value::as_str).unwrap_or("");
             return train_step::train_step(model, device);
@@ -120,19 +114,6 @@ pub fn build(c: &Value, device: Device) -> Result<Option<Step>> {
 mod tests {
     use super::*;
     use serde_json::json;
-
-    /// Needs no GPU: these cases are turned away before any tensor is made.
-    #[test]
-    fn cuda_skips_ops_without_kernels() {
-        let cuda = Device::Cuda(0);
-        for op in CPU_ONLY {
-            assert!(build(&json!({ "op": op }), cuda).unwrap().is_none());
-        }
-        for model in ["dcgan28", "dcgan64"] {
-            let c = json!({ "op": "train_step", "model": model });
-            assert!(build(&c, cuda).unwrap().is_none());
-        }
-    }
 
     #[test]
     fn cpu_builds_and_runs_a_case() {

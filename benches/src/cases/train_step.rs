@@ -1,8 +1,8 @@
 //! train_step cases: one discriminator update and one generator update of a
 //! model of `gan::models`, with its batch, loss and optimiser, exactly as
 //! bench_torch.py's `train_step_fn` (real images ~ U(−1, 1), fixed for the run;
-//! fresh z every step). On a GPU (the MLP models only) the models are built
-//! on the CPU from the same seed and moved; the batch is moved once.
+//! fresh z every step). On a GPU the models are built on the CPU from the
+//! same seed and moved; the batch is moved once.
 
 use super::Step;
 use gan::models::ModelKind;
@@ -11,19 +11,11 @@ use rand::rngs::StdRng;
 use rand::SeedableRng;
 use tensor::{Device, Error, Result, Tensor};
 
-/// Models whose layers all have CUDA kernels (the DCGANs need convolutions
-/// and batch norm).
-const ON_CUDA: [ModelKind; 3] = [ModelKind::Mlp, ModelKind::MlpSmall, ModelKind::MlpDropout];
-
-/// `Ok(None)` when this build has no model of that name (yet), or cannot run
-/// it on `device`.
+/// `Ok(None)` when this build has no model of that name.
 pub fn train_step(name: &str, device: Device) -> Result<Option<Step>> {
     let Some(kind) = ModelKind::from_name(name) else {
         return Ok(None);
     };
-    if device.is_cuda() && !ON_CUDA.contains(&kind) {
-        return Ok(None);
-    }
     let spec = kind.spec();
     let mut gan = Gan::new_on(kind, 0, spec.lr, device).map_err(to_tensor_err)?;
     let mut rng = StdRng::seed_from_u64(0);
