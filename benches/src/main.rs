@@ -16,8 +16,13 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use tensor::Device;
 
+/// `../shared/reference` beside the repository, or `$GAN_RS_REFERENCE` (for a
+/// binary run away from its checkout, as `tools/gpu_check.sh` does).
 fn reference_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/reference")
+    match std::env::var_os("GAN_RS_REFERENCE") {
+        Some(d) => PathBuf::from(d),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/reference"),
+    }
 }
 
 #[derive(Parser)]
