@@ -210,40 +210,24 @@ fn adam_range(p: &mut [f32], g: &[f32], ma: &mut [f32], va: &mut [f32], s: &Adam
     }
 }
 
-/// `adam_range` compiled for AVX-512 (16 lanes; the baseline build has only
-/// SSE's 4, and two divisions and a square root per element made the loop a
-/// twentieth of the mlp step). Rust never contracts a·b + c into an FMA, so
-/// every lane computes exactly what the scalar loop does.
-///
-/// # Safety
-/// The CPU has AVX-512F.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-unsafe fn adam_range_avx512(
-    p: &mut [f32],
-    g: &[f32],
-    ma: &mut [f32],
-    va: &mut [f32],
-    s: &AdamScalars,
-) {
-    adam_range(p, g, ma, va, s)
+/// `adam_range` compiled for wider vectors: AVX-512's 16 lanes or AVX2's 8
+/// (the baseline build has only SSE's 4, and two divisions and a square root
+/// per element made the loop a twentieth of the mlp step). Rust never
+/// contracts a·b + c into an FMA, so every lane computes exactly what the
+/// scalar loop does.
+macro_rules! adam_range_with {
+    ($name:ident, $features:literal) => {
+        /// # Safety
+        /// The CPU has the target features this copy is compiled for.
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = $features)]
+        unsafe fn $name(p: &mut [f32], g: &[f32], ma: &mut [f32], va: &mut [f32], s: &AdamScalars) {
+            adam_range(p, g, ma, va, s)
+        }
+    };
 }
-
-/// As `adam_range_avx512`, 8 lanes.
-///
-/// # Safety
-/// The CPU has AVX2.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn adam_range_avx2(
-    p: &mut [f32],
-    g: &[f32],
-    ma: &mut [f32],
-    va: &mut [f32],
-    s: &AdamScalars,
-) {
-    adam_range(p, g, ma, va, s)
-}
+adam_range_with!(adam_range_avx512, "avx512f");
+adam_range_with!(adam_range_avx2, "avx2");
 
 fn adam_chunks(p: &mut [f32], g: &[f32], ma: &mut [f32], va: &mut [f32], s: &AdamScalars) {
     let run = |p: &mut [f32], g: &[f32], ma: &mut [f32], va: &mut [f32]| {
