@@ -205,6 +205,14 @@ unsafe fn pack_b_gather<const NR: usize>(
             for (p, &r) in rows.iter().enumerate() {
                 std::ptr::copy_nonoverlapping(base.add(r + offs[0]), dst.add(p * NR), NR);
             }
+        } else if n == NR {
+            // a full sliver of scattered pixels: every offset is real
+            for (p, &r) in rows.iter().enumerate() {
+                let src = base.add(r);
+                for (jj, &o) in offs.iter().enumerate() {
+                    *dst.add(p * NR + jj) = *src.add(o);
+                }
+            }
         } else {
             for (p, &r) in rows.iter().enumerate() {
                 let src = base.add(r);
