@@ -52,8 +52,15 @@ impl Padded {
     pub(crate) fn load<T: Element>(&self, g: &Geom, img: &[T], buf: &mut [T]) {
         match &self.map {
             Some(map) => {
+                // The map increases: its last entry bounds them all, one
+                // check for the image instead of one per element.
+                assert!(
+                    map.last().is_none_or(|&m| m < buf.len()),
+                    "padded buffer too short"
+                );
                 for (&at, &v) in map.iter().zip(img) {
-                    buf[at] = v;
+                    // SAFETY: at ≤ the map's last entry < buf.len().
+                    unsafe { *buf.get_unchecked_mut(at) = v };
                 }
             }
             None => {
@@ -69,8 +76,13 @@ impl Padded {
     pub(crate) fn store<T: Element>(&self, g: &Geom, buf: &[T], img: &mut [T]) {
         match &self.map {
             Some(map) => {
+                assert!(
+                    map.last().is_none_or(|&m| m < buf.len()),
+                    "padded buffer too short"
+                );
                 for (&at, v) in map.iter().zip(img.iter_mut()) {
-                    *v = buf[at];
+                    // SAFETY: at ≤ the map's last entry < buf.len().
+                    *v = unsafe { *buf.get_unchecked(at) };
                 }
             }
             None => {
