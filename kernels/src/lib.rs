@@ -15,6 +15,7 @@ pub mod matmul;
 pub mod optim;
 pub mod random;
 pub mod reduce;
+mod team;
 
 pub use copy::{cat, contiguous, copy_into, reshape, to_dtype};
 pub use elementwise::{add_assign, binary, unary, BinaryOp, UnaryOp};

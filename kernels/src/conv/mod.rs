@@ -16,6 +16,7 @@ mod dense;
 mod gemm;
 mod geom;
 mod microkernel;
+mod pack;
 mod pack_transpose;
 mod pass;
 pub(crate) mod sgemm;

@@ -2,7 +2,6 @@
 //! matrixmultiply): a transposed or
 //! otherwise strided operand is passed by its strides, never copied.
 
-pub(crate) mod team;
 pub(crate) mod threaded;
 
 use crate::copy::reshape;

@@ -8,8 +8,8 @@
 //! band of C's columns (or rows) and runs the single-threaded blocked GEMM on
 //! it, packing its own panels.
 
-use super::team;
 use crate::conv::sgemm::{self, Lhs, Rhs};
+use crate::team;
 
 /// Below this many multiply-adds (about 50 µs on one core) waking a second
 /// thread costs about what it saves; on a loaded machine, more (measured on

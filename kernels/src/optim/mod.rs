@@ -245,9 +245,7 @@ fn adam_chunks(p: &mut [f32], g: &[f32], ma: &mut [f32], va: &mut [f32], s: &Ada
         adam_range(p, g, ma, va, s)
     };
     let n = p.len();
-    let parts = crate::matmul::team::width()
-        .min(n / OPTIM_PARALLEL_MIN.max(1))
-        .max(1);
+    let parts = crate::team::width().min(n / OPTIM_PARALLEL_MIN).max(1);
     if parts == 1 {
         return run(p, g, ma, va);
     }
@@ -258,7 +256,7 @@ fn adam_chunks(p: &mut [f32], g: &[f32], ma: &mut [f32], va: &mut [f32], s: &Ada
         ma.as_mut_ptr() as usize,
         va.as_mut_ptr() as usize,
     );
-    crate::matmul::team::run(parts, &|q| {
+    crate::team::run(parts, &|q| {
         let (lo, hi) = (q * chunk, ((q + 1) * chunk).min(n));
         // SAFETY: the ranges lo..hi of the parts are disjoint and inside the slices.
         let part = |base: usize| unsafe {

@@ -1,4 +1,5 @@
-//! A small team of helper threads that stay awake between GEMMs.
+//! A small team of helper threads that stay awake between GEMMs (the f32
+//! matmul/linear bands and the optimisers' chunks run on it).
 //!
 //! Why not rayon here: the MLP steps are chains of small GEMMs (a tenth of a
 //! millisecond each) with elementwise work between them. A rayon worker that
@@ -89,8 +90,7 @@ fn helper(t: &'static Team, index: usize) {
         let job = guard.as_ref().map(|j| (j.f, j.parts));
         drop(guard);
         let part = index + 1;
-        if let Some((f, parts)) = job.filter(|&(_, parts)| part < parts) {
-            debug_assert!(part < parts);
+        if let Some((f, _)) = job.filter(|&(_, parts)| part < parts) {
             // SAFETY: the caller keeps `f` alive until `done` counts us.
             let f = unsafe { &*f };
             if catch_unwind(AssertUnwindSafe(|| f(part))).is_err() {
