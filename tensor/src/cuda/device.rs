@@ -67,10 +67,17 @@ pub fn driver_error(op: &str, e: DriverError) -> Error {
     Error::Cuda(format!("{op}: {e:?}"))
 }
 
+static PRESENT: OnceLock<bool> = OnceLock::new();
+
+/// Whether the driver has been probed (after which the simulator can no
+/// longer take its place).
+pub(crate) fn driver_touched() -> bool {
+    PRESENT.get().is_some()
+}
+
 /// Whether libcuda loads. Probed once: cudarc panics when a missing library is
 /// first used, so nothing may touch the driver before this says yes.
 pub fn driver_available() -> Result<()> {
-    static PRESENT: OnceLock<bool> = OnceLock::new();
     // SAFETY: only tries to dlopen the candidate library names.
     if *PRESENT.get_or_init(|| unsafe { sys::is_culib_present() }) {
         Ok(())

@@ -10,6 +10,8 @@
 
 mod alloc;
 mod device;
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+pub mod simulator;
 mod storage;
 mod transfer;
 

@@ -1,0 +1,314 @@
+//! Allocations, copies and memsets. Device pointers are host addresses of
+//! guarded blocks (never 0); copies between host and device are queued on
+//! their stream, except where the real driver makes them synchronous
+//! (device to pageable host memory, and the non-Async calls).
+
+use super::{after_run, current_device, put, status, with, Res};
+use crate::memory::Kind;
+use crate::sim::{Op, Sim, Source};
+use cudarc::driver::sys::{CUdeviceptr, CUresult, CUstream};
+use std::ffi::{c_uint, c_void};
+
+fn alloc(s: &mut Sim, bytes: usize, kind: Kind) -> Res<usize> {
+    s.mem
+        .alloc(bytes, kind)
+        .ok_or(CUresult::CUDA_ERROR_OUT_OF_MEMORY)
+}
+
+fn stream(s: &mut Sim, h: CUstream) -> Res<usize> {
+    let d = current_device(s)?;
+    s.stream_key(h as usize, d)
+        .ok_or(CUresult::CUDA_ERROR_INVALID_HANDLE)
+}
+
+fn check_live(s: &Sim, p: usize, n: usize) -> Res {
+    if n == 0 || s.mem.live_range(p, n, Kind::Device) {
+        Ok(())
+    } else {
+        Err(CUresult::CUDA_ERROR_INVALID_VALUE)
+    }
+}
+
+/// # Safety
+/// `dptr` is valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn cuMemAlloc_v2(dptr: *mut CUdeviceptr, bytes: usize) -> CUresult {
+    status(with(|s| {
+        current_device(s)?;
+        let p = alloc(s, bytes, Kind::Device)?;
+        put(dptr, p as CUdeviceptr)
+    }))
+}
+
+/// Allocated at once (stream order cannot make an allocation visible too
+/// early: nothing knows its address before this returns).
+///
+/// # Safety
+/// `dptr` is valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn cuMemAllocAsync(
+    dptr: *mut CUdeviceptr,
+    bytes: usize,
+    h: CUstream,
+) -> CUresult {
+    status(with(|s| {
+        stream(s, h)?;
+        let p = alloc(s, bytes, Kind::Device)?;
+        put(dptr, p as CUdeviceptr)
+    }))
+}
+
+fn queue_free(s: &mut Sim, p: usize) -> Res {
+    if !s.mem.live_range(p, 1, Kind::Device) || s.freeing.contains(&p) {
+        eprintln!(
+            "cudasim: free of {p:#x}, which is not a live device allocation ({})",
+            s.mem.describe(p)
+        );
+        return Err(CUresult::CUDA_ERROR_INVALID_VALUE);
+    }
+    s.freeing.insert(p);
+    Ok(())
+}
+
+#[no_mangle]
+pub extern "C" fn cuMemFreeAsync(dptr: CUdeviceptr, h: CUstream) -> CUresult {
+    status(with(|s| {
+        let st = stream(s, h)?;
+        queue_free(s, dptr as usize)?;
+        s.push(st, Op::Free { ptr: dptr as usize });
+        Ok(())
+    }))
+}
+
+/// Waits for all work of the device, then frees (as the real call does).
+#[no_mangle]
+pub extern "C" fn cuMemFree_v2(dptr: CUdeviceptr) -> CUresult {
+    status(with(|s| {
+        let d = current_device(s)?;
+        queue_free(s, dptr as usize)?;
+        s.run_device(d);
+        s.freeing.remove(&(dptr as usize));
+        s.mem.free(dptr as usize, Kind::Device);
+        after_run(s)
+    }))
+}
+
+/// # Safety
+/// `pp` is valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn cuMemHostAlloc(
+    pp: *mut *mut c_void,
+    bytes: usize,
+    _flags: c_uint,
+) -> CUresult {
+    status(with(|s| {
+        let p = alloc(s, bytes, Kind::PinnedHost)?;
+        put(pp, p as *mut c_void)
+    }))
+}
+
+/// # Safety
+/// `pp` is valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn cuMemAllocHost_v2(pp: *mut *mut c_void, bytes: usize) -> CUresult {
+    cuMemHostAlloc(pp, bytes, 0)
+}
+
+/// Queued copies that read or write the block run first.
+#[no_mangle]
+pub extern "C" fn cuMemFreeHost(p: *mut c_void) -> CUresult {
+    status(with(|s| {
+        if !s.mem.is_pinned(p as usize, 1) {
+            return Err(CUresult::CUDA_ERROR_INVALID_VALUE);
+        }
+        s.run_all();
+        s.mem.free(p as usize, Kind::PinnedHost);
+        after_run(s)
+    }))
+}
+
+/// # Safety
+/// `src` is readable for `bytes` (until the copy runs, when it is pinned).
+#[no_mangle]
+pub unsafe extern "C" fn cuMemcpyHtoDAsync_v2(
+    dst: CUdeviceptr,
+    src: *const c_void,
+    bytes: usize,
+    h: CUstream,
+) -> CUresult {
+    status(with(|s| {
+        let st = stream(s, h)?;
+        check_live(s, dst as usize, bytes)?;
+        let source = if s.mem.is_pinned(src as usize, bytes) {
+            Source::Pinned(src as usize)
+        } else {
+            Source::Staged(std::slice::from_raw_parts(src as *const u8, bytes).to_vec())
+        };
+        s.push(
+            st,
+            Op::HtoD {
+                dst: dst as usize,
+                src: source,
+                bytes,
+            },
+        );
+        Ok(())
+    }))
+}
+
+/// # Safety
+/// `dst` is writable for `bytes` (until the copy runs, when it is pinned).
+#[no_mangle]
+pub unsafe extern "C" fn cuMemcpyDtoHAsync_v2(
+    dst: *mut c_void,
+    src: CUdeviceptr,
+    bytes: usize,
+    h: CUstream,
+) -> CUresult {
+    status(with(|s| {
+        let st = stream(s, h)?;
+        check_live(s, src as usize, bytes)?;
+        if s.mem.is_pinned(dst as usize, bytes) {
+            s.push(
+                st,
+                Op::DtoH {
+                    dst: dst as usize,
+                    src: src as usize,
+                    bytes,
+                },
+            );
+            return Ok(());
+        }
+        // Into pageable memory the copy is synchronous: the stream's work first.
+        s.run_stream(st);
+        after_run(s)?;
+        check_live(s, src as usize, bytes)?;
+        std::ptr::copy_nonoverlapping(src as usize as *const u8, dst as *mut u8, bytes);
+        Ok(())
+    }))
+}
+
+#[no_mangle]
+pub extern "C" fn cuMemcpyDtoDAsync_v2(
+    dst: CUdeviceptr,
+    src: CUdeviceptr,
+    bytes: usize,
+    h: CUstream,
+) -> CUresult {
+    status(with(|s| {
+        let st = stream(s, h)?;
+        check_live(s, src as usize, bytes)?;
+        check_live(s, dst as usize, bytes)?;
+        s.push(
+            st,
+            Op::DtoD {
+                dst: dst as usize,
+                src: src as usize,
+                bytes,
+            },
+        );
+        Ok(())
+    }))
+}
+
+#[no_mangle]
+pub extern "C" fn cuMemsetD8Async(dst: CUdeviceptr, value: u8, n: usize, h: CUstream) -> CUresult {
+    status(with(|s| {
+        let st = stream(s, h)?;
+        check_live(s, dst as usize, n)?;
+        s.push(
+            st,
+            Op::Memset {
+                dst: dst as usize,
+                value,
+                bytes: n,
+            },
+        );
+        Ok(())
+    }))
+}
+
+/// The synchronous calls: queued on the device's default stream, then run.
+fn sync_on_default(f: impl FnOnce(&mut Sim, usize) -> Res) -> CUresult {
+    status(with(|s| {
+        let d = current_device(s)?;
+        let st = s.stream_key(0, d).expect("default stream");
+        f(s, st)?;
+        s.run_device(d);
+        after_run(s)
+    }))
+}
+
+/// # Safety
+/// `src` is readable for `bytes`.
+#[no_mangle]
+pub unsafe extern "C" fn cuMemcpyHtoD_v2(
+    dst: CUdeviceptr,
+    src: *const c_void,
+    bytes: usize,
+) -> CUresult {
+    sync_on_default(|s, st| {
+        check_live(s, dst as usize, bytes)?;
+        let v = std::slice::from_raw_parts(src as *const u8, bytes).to_vec();
+        s.push(
+            st,
+            Op::HtoD {
+                dst: dst as usize,
+                src: Source::Staged(v),
+                bytes,
+            },
+        );
+        Ok(())
+    })
+}
+
+/// # Safety
+/// `dst` is writable for `bytes`.
+#[no_mangle]
+pub unsafe extern "C" fn cuMemcpyDtoH_v2(
+    dst: *mut c_void,
+    src: CUdeviceptr,
+    bytes: usize,
+) -> CUresult {
+    status(with(|s| {
+        let d = current_device(s)?;
+        s.run_device(d);
+        after_run(s)?;
+        check_live(s, src as usize, bytes)?;
+        std::ptr::copy_nonoverlapping(src as usize as *const u8, dst as *mut u8, bytes);
+        Ok(())
+    }))
+}
+
+#[no_mangle]
+pub extern "C" fn cuMemcpyDtoD_v2(dst: CUdeviceptr, src: CUdeviceptr, bytes: usize) -> CUresult {
+    sync_on_default(|s, st| {
+        check_live(s, src as usize, bytes)?;
+        check_live(s, dst as usize, bytes)?;
+        s.push(
+            st,
+            Op::DtoD {
+                dst: dst as usize,
+                src: src as usize,
+                bytes,
+            },
+        );
+        Ok(())
+    })
+}
+
+#[no_mangle]
+pub extern "C" fn cuMemsetD8_v2(dst: CUdeviceptr, value: u8, n: usize) -> CUresult {
+    sync_on_default(|s, st| {
+        check_live(s, dst as usize, n)?;
+        s.push(
+            st,
+            Op::Memset {
+                dst: dst as usize,
+                value,
+                bytes: n,
+            },
+        );
+        Ok(())
+    })
+}
