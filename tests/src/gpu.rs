@@ -1,20 +1,107 @@
-//! Helpers of the CUDA tests: finding a GPU (or saying why there is none),
+//! Helpers of the CUDA tests: choosing the GPU or the CUDA simulator,
 //! comparing device results with CPU ones, and the optimiser fixtures.
 
 use crate::parity::{fixtures_dir, Fixture, ATOL, RTOL};
 use kernels::{adam_step, sgd_step, AdamHyper, SgdHyper};
+use std::io::Write as _;
+use std::sync::OnceLock;
 use tensor::{DType, Device, Tensor};
 
-/// `cuda:0` when a driver, a GPU and NVRTC are all there; otherwise prints
-/// why the calling test skips and returns None.
-pub fn gpu_or_skip() -> Option<Device> {
-    match kernels::cuda::available(0) {
-        Ok(()) => Some(Device::Cuda(0)),
-        Err(e) => {
-            println!("skipping CUDA tests: {e}");
-            None
-        }
+/// What the CUDA tests run on, chosen once per test binary.
+struct Backend {
+    devices: Vec<Device>,
+    description: String,
+}
+
+/// The variable that steers the CUDA tests: `skip` (they pass without
+/// running, saying so), `gpu` (a real GPU or fail), `sim` (the simulator even
+/// where a GPU is present). Unset: the GPU when one is usable, else the
+/// simulator, else the tests fail.
+pub const CUDA_TESTS_ENV: &str = "GAN_RS_CUDA_TESTS";
+
+/// The simulator's machine for the tests, unless CUDASIM_* variables say
+/// otherwise: cuda:0 runs threads in forward order on 132 SMs, cuda:1 in
+/// reverse order on 8 SMs, so every test runs in two thread orders and on
+/// both sides of the SM-count-dependent choices (grid caps, SGEMM tiles,
+/// reduction strategies).
+pub const SIMULATOR_SPEC: &str = "devices=2 sms=132,8 order=forward,reverse";
+
+fn choose() -> Result<Backend, String> {
+    let want = std::env::var(CUDA_TESTS_ENV).unwrap_or_default();
+    if want == "skip" {
+        return Ok(Backend {
+            devices: vec![],
+            description: format!("nothing ({CUDA_TESTS_ENV}=skip): the CUDA tests are skipped"),
+        });
     }
+    use tensor::cuda::simulator;
+    if want != "sim" && simulator::real_gpu_present() {
+        kernels::cuda::available(0).map_err(|e| format!("a GPU is present but unusable: {e}"))?;
+        let d = kernels::cuda::device(0).map_err(|e| e.to_string())?;
+        let name = d.context().name().unwrap_or_else(|_| "?".into());
+        return Ok(Backend {
+            devices: vec![Device::Cuda(0)],
+            description: format!(
+                "GPU cuda:0 ({name}, {:?}, {} SMs)",
+                d.compute_capability(),
+                d.sm_count()
+            ),
+        });
+    }
+    if want == "gpu" {
+        return Err(format!("{CUDA_TESTS_ENV}=gpu but no real GPU is usable"));
+    }
+    let dir = simulator::find(None).map_err(|e| e.to_string())?;
+    let user_spec =
+        std::env::vars().any(|(k, _)| k.starts_with("CUDASIM_") && k != "CUDASIM_CACHE");
+    simulator::load(&dir, (!user_spec).then_some(SIMULATOR_SPEC)).map_err(|e| e.to_string())?;
+    kernels::cuda::available(0).map_err(|e| format!("the simulator does not work: {e}"))?;
+    let n = simulator::device_count();
+    let names: Vec<String> = (0..n).filter_map(simulator::describe).collect();
+    Ok(Backend {
+        devices: (0..n).map(Device::Cuda).collect(),
+        description: names.join("; "),
+    })
+}
+
+fn backend() -> &'static Backend {
+    static B: OnceLock<Backend> = OnceLock::new();
+    B.get_or_init(|| {
+        let b = choose().unwrap_or_else(|e| {
+            panic!(
+                "no CUDA device for the CUDA tests: {e}. Set {CUDA_TESTS_ENV}=skip to skip them \
+                 on purpose (they then pass without running)."
+            )
+        });
+        // Written past the test harness's capture, once per test binary.
+        let _ = writeln!(std::io::stderr(), "CUDA tests run on: {}", b.description);
+        b
+    })
+}
+
+/// The CUDA devices every CUDA test runs on (empty only when skipped on
+/// purpose). Must be the first CUDA call of a test binary: it decides
+/// whether cudarc gets the real driver or the simulator.
+pub fn cuda_devices() -> Vec<Device> {
+    backend().devices.clone()
+}
+
+/// Run `body` on each CUDA device of the tests, saying which.
+pub fn for_each_cuda_device(mut body: impl FnMut(Device)) {
+    let b = backend();
+    if b.devices.is_empty() {
+        println!("skipping: {}", b.description);
+    }
+    for &dev in &b.devices {
+        println!("on {dev:?}: {}", b.description);
+        body(dev);
+    }
+}
+
+/// Whether the tests run on the simulator (to shrink the largest cases).
+pub fn on_simulator() -> bool {
+    backend();
+    tensor::cuda::simulator::active()
 }
 
 /// |got − want| ≤ atol + rtol·|want| everywhere (NaN must match NaN).

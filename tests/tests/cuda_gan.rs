@@ -12,7 +12,7 @@ use tensor::{Device, Tensor};
 
 /// The MLP GANs (the DCGANs on a GPU are in cuda_conv.rs).
 const MLPS: [ModelKind; 3] = [ModelKind::Mlp, ModelKind::MlpSmall, ModelKind::MlpDropout];
-use tests::gpu::{assert_close, gpu_or_skip};
+use tests::gpu::{assert_close, for_each_cuda_device};
 
 type Named = Vec<(String, Vec<f32>)>;
 
@@ -82,64 +82,66 @@ fn params_close(what: &str, got: &[f32], want: &[f32], lr: f64) {
 
 #[test]
 fn mlp_steps_match_the_cpu() {
-    let Some(dev) = gpu_or_skip() else { return };
-    // mlp (Adam) and mlp-small (SGD): no dropout, so the same inputs give the
-    // same step on both devices. Two steps, so that Adam's moments count.
-    for kind in [ModelKind::Mlp, ModelKind::MlpSmall] {
-        let lr = kind.spec().lr;
-        let mut cpu = Gan::new_on(kind, 3, lr, Device::Cpu).unwrap();
-        let mut gpu = Gan::new_on(kind, 3, lr, dev).unwrap();
-        assert_eq!(gpu.device, dev);
-        assert_eq!(
-            bits(&params(&gpu)),
-            bits(&params(&cpu)),
-            "{kind}: same start"
-        );
-        let real = real_batch(kind);
-        for k in 0..2 {
-            let z = z_batch(kind, k);
-            let step = |g: &mut Gan| {
-                g.train_step_with_z(&real, z.clone(), &mut step_rng(3, k))
-                    .unwrap()
-                    .resolve()
-                    .unwrap()
-            };
-            let (want, got) = (step(&mut cpu), step(&mut gpu));
-            assert_close(
-                &format!("{kind} step {k}: losses, D(x), D(G(z))"),
-                &stats_vec(&got),
-                &stats_vec(&want),
-                1e-4,
-                1e-5,
+    for_each_cuda_device(|dev| {
+        // mlp (Adam) and mlp-small (SGD): no dropout, so the same inputs give the
+        // same step on both devices. Two steps, so that Adam's moments count.
+        for kind in [ModelKind::Mlp, ModelKind::MlpSmall] {
+            let lr = kind.spec().lr;
+            let mut cpu = Gan::new_on(kind, 3, lr, Device::Cpu).unwrap();
+            let mut gpu = Gan::new_on(kind, 3, lr, dev).unwrap();
+            assert_eq!(gpu.device, dev);
+            assert_eq!(
+                bits(&params(&gpu)),
+                bits(&params(&cpu)),
+                "{kind}: same start"
             );
-            for ((n, g), (_, c)) in params(&gpu).iter().zip(&params(&cpu)) {
-                params_close(&format!("{kind} step {k}: {n}"), g, c, lr);
+            let real = real_batch(kind);
+            for k in 0..2 {
+                let z = z_batch(kind, k);
+                let step = |g: &mut Gan| {
+                    g.train_step_with_z(&real, z.clone(), &mut step_rng(3, k))
+                        .unwrap()
+                        .resolve()
+                        .unwrap()
+                };
+                let (want, got) = (step(&mut cpu), step(&mut gpu));
+                assert_close(
+                    &format!("{kind} step {k}: losses, D(x), D(G(z))"),
+                    &stats_vec(&got),
+                    &stats_vec(&want),
+                    1e-4,
+                    1e-5,
+                );
+                for ((n, g), (_, c)) in params(&gpu).iter().zip(&params(&cpu)) {
+                    params_close(&format!("{kind} step {k}: {n}"), g, c, lr);
+                }
             }
         }
-    }
+    });
 }
 
 #[test]
 fn mlp_dropout_trains_on_the_gpu() {
-    let Some(dev) = gpu_or_skip() else { return };
-    // Its masks are drawn on the device (Philox), unlike the CPU's, so it is
-    // checked for sanity rather than against the CPU.
-    let kind = ModelKind::MlpDropout;
-    let mut gpu = Gan::new_on(kind, 4, kind.spec().lr, dev).unwrap();
-    let before = params(&gpu);
-    let real = real_batch(kind);
-    let pending: Vec<_> = (0..3)
-        .map(|k| gpu.train_step_deferred(&real, &mut step_rng(4, k)).unwrap())
-        .collect();
-    for s in gan::train::step::PendingStats::resolve_all(pending).unwrap() {
-        assert!(s.d_loss.is_finite() && s.g_loss.is_finite(), "{s:?}");
-        assert!((0.0..=1.0).contains(&s.d_x) && (0.0..=1.0).contains(&s.d_gz));
-    }
-    let after = params(&gpu);
-    for ((n, a), (_, b)) in after.iter().zip(&before) {
-        assert!(a.iter().all(|x| x.is_finite()), "{n}");
-        assert!(a != b, "{n} did not move");
-    }
+    for_each_cuda_device(|dev| {
+        // Its masks are drawn on the device (Philox), unlike the CPU's, so it is
+        // checked for sanity rather than against the CPU.
+        let kind = ModelKind::MlpDropout;
+        let mut gpu = Gan::new_on(kind, 4, kind.spec().lr, dev).unwrap();
+        let before = params(&gpu);
+        let real = real_batch(kind);
+        let pending: Vec<_> = (0..3)
+            .map(|k| gpu.train_step_deferred(&real, &mut step_rng(4, k)).unwrap())
+            .collect();
+        for s in gan::train::step::PendingStats::resolve_all(pending).unwrap() {
+            assert!(s.d_loss.is_finite() && s.g_loss.is_finite(), "{s:?}");
+            assert!((0.0..=1.0).contains(&s.d_x) && (0.0..=1.0).contains(&s.d_gz));
+        }
+        let after = params(&gpu);
+        for ((n, a), (_, b)) in after.iter().zip(&before) {
+            assert!(a.iter().all(|x| x.is_finite()), "{n}");
+            assert!(a != b, "{n} did not move");
+        }
+    });
 }
 
 fn scratch(name: &str) -> PathBuf {
@@ -166,64 +168,65 @@ fn settings(kind: ModelKind) -> Settings {
 
 #[test]
 fn checkpoints_move_between_gpu_and_cpu() {
-    let Some(dev) = gpu_or_skip() else { return };
-    for kind in MLPS {
-        let real = real_batch(kind);
-        let mut gpu = Gan::new_on(kind, 5, kind.spec().lr, dev).unwrap();
-        for k in 0..2 {
-            gpu.train_step(&real, &mut step_rng(5, k)).unwrap();
+    for_each_cuda_device(|dev| {
+        for kind in MLPS {
+            let real = real_batch(kind);
+            let mut gpu = Gan::new_on(kind, 5, kind.spec().lr, dev).unwrap();
+            for k in 0..2 {
+                gpu.train_step(&real, &mut step_rng(5, k)).unwrap();
+            }
+            let pos = Position {
+                epoch: 0,
+                batch: 2,
+                global_step: 2,
+            };
+            let s = settings(kind);
+            // GPU → files → CPU: the very values, bit for bit.
+            let d1 = scratch(&format!("{kind}_gpu"));
+            state::save(&d1, &gpu, &s, &pos, &LogAcc::default()).unwrap();
+            let cpu = state::load(&d1, Device::Cpu).unwrap().gan;
+            assert_eq!(cpu.device, Device::Cpu);
+            assert_eq!(bits(&params(&cpu)), bits(&params(&gpu)), "{kind}: G, D");
+            assert_eq!(
+                bits(&opt_state(&cpu)),
+                bits(&opt_state(&gpu)),
+                "{kind}: optimisers"
+            );
+            // CPU → files → GPU, and the restored run steps exactly as the original.
+            let d2 = scratch(&format!("{kind}_cpu"));
+            state::save(&d2, &cpu, &s, &pos, &LogAcc::default()).unwrap();
+            let mut back = state::load(&d2, dev).unwrap().gan;
+            assert_eq!(back.device, dev);
+            assert_eq!(
+                bits(&params(&back)),
+                bits(&params(&gpu)),
+                "{kind}: back on the GPU"
+            );
+            let z = z_batch(kind, 7);
+            let step = |g: &mut Gan| {
+                let s = g
+                    .train_step_with_z(&real, z.clone(), &mut step_rng(5, 2))
+                    .unwrap()
+                    .resolve()
+                    .unwrap();
+                stats_vec(&s)
+                    .iter()
+                    .map(|f| f.to_bits())
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(step(&mut back), step(&mut gpu), "{kind}: resumed step");
+            assert_eq!(
+                bits(&params(&back)),
+                bits(&params(&gpu)),
+                "{kind}: after a step"
+            );
+            assert_eq!(
+                bits(&opt_state(&back)),
+                bits(&opt_state(&gpu)),
+                "{kind}: optimiser state"
+            );
+            let _ = std::fs::remove_dir_all(&d1);
+            let _ = std::fs::remove_dir_all(&d2);
         }
-        let pos = Position {
-            epoch: 0,
-            batch: 2,
-            global_step: 2,
-        };
-        let s = settings(kind);
-        // GPU → files → CPU: the very values, bit for bit.
-        let d1 = scratch(&format!("{kind}_gpu"));
-        state::save(&d1, &gpu, &s, &pos, &LogAcc::default()).unwrap();
-        let cpu = state::load(&d1, Device::Cpu).unwrap().gan;
-        assert_eq!(cpu.device, Device::Cpu);
-        assert_eq!(bits(&params(&cpu)), bits(&params(&gpu)), "{kind}: G, D");
-        assert_eq!(
-            bits(&opt_state(&cpu)),
-            bits(&opt_state(&gpu)),
-            "{kind}: optimisers"
-        );
-        // CPU → files → GPU, and the restored run steps exactly as the original.
-        let d2 = scratch(&format!("{kind}_cpu"));
-        state::save(&d2, &cpu, &s, &pos, &LogAcc::default()).unwrap();
-        let mut back = state::load(&d2, dev).unwrap().gan;
-        assert_eq!(back.device, dev);
-        assert_eq!(
-            bits(&params(&back)),
-            bits(&params(&gpu)),
-            "{kind}: back on the GPU"
-        );
-        let z = z_batch(kind, 7);
-        let step = |g: &mut Gan| {
-            let s = g
-                .train_step_with_z(&real, z.clone(), &mut step_rng(5, 2))
-                .unwrap()
-                .resolve()
-                .unwrap();
-            stats_vec(&s)
-                .iter()
-                .map(|f| f.to_bits())
-                .collect::<Vec<_>>()
-        };
-        assert_eq!(step(&mut back), step(&mut gpu), "{kind}: resumed step");
-        assert_eq!(
-            bits(&params(&back)),
-            bits(&params(&gpu)),
-            "{kind}: after a step"
-        );
-        assert_eq!(
-            bits(&opt_state(&back)),
-            bits(&opt_state(&gpu)),
-            "{kind}: optimiser state"
-        );
-        let _ = std::fs::remove_dir_all(&d1);
-        let _ = std::fs::remove_dir_all(&d2);
-    }
+    });
 }

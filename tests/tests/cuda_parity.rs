@@ -3,7 +3,7 @@
 //! to the same tolerances as on the CPU. Skips, saying why, without a GPU.
 
 use tensor::Device;
-use tests::gpu::{check_close, gpu_or_skip, optim_fixtures, run_optim_fixture};
+use tests::gpu::{check_close, for_each_cuda_device, optim_fixtures, run_optim_fixture};
 use tests::parity::{compare, fixtures_dir, run, Fixture};
 
 /// Ops whose fixtures run on CUDA.
@@ -41,48 +41,54 @@ fn to_device(mut fx: Fixture, device: Device) -> Fixture {
 
 #[test]
 fn parity_fixtures_on_cuda() {
-    let Some(dev) = gpu_or_skip() else { return };
-    let mut paths: Vec<_> = std::fs::read_dir(fixtures_dir())
-        .expect("fixtures directory (set PARITY_FIXTURES)")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "safetensors"))
-        .collect();
-    paths.sort();
-    let (mut ran, mut failures) = (Vec::new(), Vec::new());
-    for p in &paths {
-        let fx = Fixture::load(p).expect("load fixture");
-        if !CUDA_OPS.contains(&fx.op.as_str()) {
-            continue;
-        }
-        let fx = to_device(fx, dev);
-        match run(&fx) {
-            Some(Ok(got)) => {
-                for (k, t) in &got {
-                    if t.device() != dev {
-                        failures.push(format!("{}: '{k}' came back on {}", fx.name, t.device()));
-                    }
-                }
-                failures.extend(compare(&fx, &got));
-                ran.push(fx.name.clone());
+    for_each_cuda_device(|dev| {
+        let mut paths: Vec<_> = std::fs::read_dir(fixtures_dir())
+            .expect("fixtures directory (set PARITY_FIXTURES)")
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "safetensors"))
+            .collect();
+        paths.sort();
+        let (mut ran, mut failures) = (Vec::new(), Vec::new());
+        for p in &paths {
+            let fx = Fixture::load(p).expect("load fixture");
+            if !CUDA_OPS.contains(&fx.op.as_str()) {
+                continue;
             }
-            Some(Err(e)) => failures.push(e),
-            None => failures.push(format!("{}: no runner", fx.name)),
+            let fx = to_device(fx, dev);
+            match run(&fx) {
+                Some(Ok(got)) => {
+                    for (k, t) in &got {
+                        if t.device() != dev {
+                            failures.push(format!(
+                                "{}: '{k}' came back on {}",
+                                fx.name,
+                                t.device()
+                            ));
+                        }
+                    }
+                    failures.extend(compare(&fx, &got));
+                    ran.push(fx.name.clone());
+                }
+                Some(Err(e)) => failures.push(e),
+                None => failures.push(format!("{}: no runner", fx.name)),
+            }
         }
-    }
-    println!("cuda parity: {} fixtures: {}", ran.len(), ran.join(", "));
-    assert!(ran.len() >= 14, "expected the core fixtures, ran {ran:?}");
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
+        println!("cuda parity: {} fixtures: {}", ran.len(), ran.join(", "));
+        assert!(ran.len() >= 14, "expected the core fixtures, ran {ran:?}");
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+    });
 }
 
 #[test]
 fn optimiser_fixtures_on_cuda() {
-    let Some(dev) = gpu_or_skip() else { return };
-    for fx in &optim_fixtures() {
-        let want = fx.get("param_after").unwrap().to_vec_f32().unwrap();
-        let got = run_optim_fixture(fx, dev);
-        check_close(&fx.name, &got, &want);
-        // The same f32 operations in the same order as the CPU loop.
-        let cpu = run_optim_fixture(fx, Device::Cpu);
-        check_close(&format!("{} vs cpu", fx.name), &got, &cpu);
-    }
+    for_each_cuda_device(|dev| {
+        for fx in &optim_fixtures() {
+            let want = fx.get("param_after").unwrap().to_vec_f32().unwrap();
+            let got = run_optim_fixture(fx, dev);
+            check_close(&fx.name, &got, &want);
+            // The same f32 operations in the same order as the CPU loop.
+            let cpu = run_optim_fixture(fx, Device::Cpu);
+            check_close(&format!("{} vs cpu", fx.name), &got, &cpu);
+        }
+    });
 }

@@ -63,10 +63,23 @@ struct Thread {
 }
 
 /// The block being run; reached by the kernel's calls through `RUN`.
+///
+/// A pass runs the runnable threads in `order`: each thread that stops (at a
+/// barrier, a shuffle, or its end) switches straight to the next runnable one
+/// (`switch_next`), and the last one back to the scheduler, which checks the
+/// pass and starts the next.
 struct Run {
     threads: Vec<Thread>,
     sched_sp: usize,
     current: usize,
+    order: Vec<usize>,
+    /// Where in `order` the pass goes on.
+    next: usize,
+    /// Whether the pass ran any thread.
+    ran: bool,
+    state: *mut ThreadState,
+    /// Each thread's stack top, where a fault sends it (see `fault`).
+    tops: Vec<usize>,
     at_sync: usize,
     exited: usize,
     block_idx: Dim3,
@@ -104,11 +117,39 @@ fn run() -> *mut Run {
 }
 
 fn yield_now(r: *mut Run, i: usize) {
-    // SAFETY: r is the live Run; the scheduler resumes this fiber later (or never).
+    // SAFETY: r is the live Run; a later pass resumes this fiber (or none does).
     unsafe {
         let sp = std::ptr::addr_of_mut!((&mut (*r).threads)[i].sp);
-        cudasim_switch(sp, (*r).sched_sp);
+        switch_next(r, sp);
     }
+}
+
+/// Save the running context into `*from` and resume the next runnable thread
+/// of the pass, or the scheduler when there is none.
+unsafe fn switch_next(r: *mut Run, from: *mut usize) {
+    let order = &(*r).order;
+    let mut p = (*r).next;
+    while p < order.len() {
+        let t = order[p];
+        if (&(*r).threads)[t].status == Status::Runnable {
+            (*r).next = p + 1;
+            (*r).ran = true;
+            (*r).current = t;
+            (*(*r).state).thread_idx = (&(*r).threads)[t].idx;
+            fault::LANDING_STACK.store((&(*r).tops)[t], Ordering::Relaxed);
+            cudasim_switch(from, (&(*r).threads)[t].sp);
+            return;
+        }
+        p += 1;
+    }
+    (*r).next = p;
+    cudasim_switch(from, (*r).sched_sp);
+}
+
+/// Back to the scheduler, ending the pass: after an error or a fault.
+unsafe fn to_scheduler(r: *mut Run, i: usize) {
+    let sp = std::ptr::addr_of_mut!((&mut (*r).threads)[i].sp);
+    cudasim_switch(sp, (*r).sched_sp);
 }
 
 /// Stop the block with an error; the calling fiber is never resumed.
@@ -122,7 +163,7 @@ fn fail(r: *mut Run, code: CUresult, msg: String) -> ! {
             (*r).error = Some((code, msg));
         }
         (&mut (*r).threads)[i].status = Status::Failed;
-        yield_now(r, i);
+        to_scheduler(r, i);
     }
     unreachable!("a failed fiber was resumed")
 }
@@ -134,7 +175,7 @@ extern "C" fn fiber_main(i: usize) -> ! {
         ((*r).entry)((*r).params);
         (&mut (*r).threads)[i].status = Status::Exited;
         (*r).exited += 1;
-        let n = (&(*r).threads).len();
+        let n = (*r).threads.len();
         if (*r).at_sync > 0 && (*r).at_sync + (*r).exited == n {
             if !strict() {
                 release_sync(r);
@@ -157,7 +198,7 @@ pub extern "C" fn landing() -> ! {
     unsafe {
         let i = (*r).current;
         (&mut (*r).threads)[i].status = Status::Failed;
-        yield_now(r, i);
+        to_scheduler(r, i);
     }
     unreachable!("a faulted fiber was resumed")
 }
@@ -169,7 +210,7 @@ extern "C" fn syncthreads(line: c_int) {
         let i = (*r).current;
         (&mut (*r).threads)[i].status = Status::AtSync(line);
         (*r).at_sync += 1;
-        let n = (&(*r).threads).len();
+        let n = (*r).threads.len();
         if (*r).at_sync + (*r).exited == n {
             if !strict() {
                 release_sync(r);
@@ -182,7 +223,7 @@ extern "C" fn syncthreads(line: c_int) {
                     (*r).exited
                 ));
             }
-            let other = (&(*r).threads).iter().find_map(|t| match t.status {
+            let other = (*r).threads.iter().find_map(|t| match t.status {
                 Status::AtSync(l) if l != line => Some(l),
                 _ => None,
             });
@@ -199,7 +240,7 @@ extern "C" fn syncthreads(line: c_int) {
 
 /// Every thread waiting at __syncthreads() goes on.
 unsafe fn release_sync(r: *mut Run) {
-    for t in (&mut (*r).threads).iter_mut() {
+    for t in (*r).threads.iter_mut() {
         if matches!(t.status, Status::AtSync(_)) {
             t.status = Status::Runnable;
         }
@@ -246,7 +287,7 @@ fn warp_op(req: WarpReq) -> u64 {
     // SAFETY: called by the running fiber of the live Run.
     unsafe {
         let i = (*r).current;
-        let n = (&(*r).threads).len();
+        let n = (*r).threads.len();
         let (lane, base) = ((i % 32) as u32, i - i % 32);
         let what = if req.kind == SYNCWARP {
             "__syncwarp"
@@ -443,6 +484,11 @@ pub fn execute(
         threads: Vec::with_capacity(n),
         sched_sp: 0,
         current: 0,
+        order: Vec::with_capacity(n),
+        next: 0,
+        ran: false,
+        state: l.state,
+        tops: stacks[..n].iter().map(Stack::top).collect(),
         at_sync: 0,
         exited: 0,
         block_idx: Dim3::default(),
@@ -467,7 +513,6 @@ fn run_blocks(
     describe: &dyn Fn(usize) -> String,
 ) -> Result<(), LaunchError> {
     let (g, b) = (l.grid, l.block);
-    let mut order = Vec::with_capacity(n);
     // SAFETY: `rp` is the live Run; the module's state is written only here,
     // between fiber switches.
     unsafe {
@@ -484,14 +529,14 @@ fn run_blocks(
                     };
                     state.block_idx = bidx;
                     (*rp).block_idx = bidx;
-                    (&mut (*rp).threads).clear();
+                    (*rp).threads.clear();
                     for t in 0..n as u32 {
                         let idx = Dim3 {
                             x: t % b.x,
                             y: (t / b.x) % b.y,
                             z: t / (b.x * b.y),
                         };
-                        (&mut (*rp).threads).push(Thread {
+                        (*rp).threads.push(Thread {
                             sp: stacks[t as usize].start(fiber_main, t as usize),
                             status: Status::Runnable,
                             idx,
@@ -502,7 +547,7 @@ fn run_blocks(
                     (*rp).at_sync = 0;
                     (*rp).exited = 0;
                     let linear = bx as u64 + g.x as u64 * (by as u64 + g.y as u64 * bz as u64);
-                    run_block(rp, l, stacks, linear, &mut order, describe)?;
+                    run_block(rp, l, linear, describe)?;
                 }
             }
         }
@@ -513,12 +558,10 @@ fn run_blocks(
 unsafe fn run_block(
     rp: *mut Run,
     l: &Launch,
-    stacks: &[Stack],
     linear: u64,
-    order: &mut Vec<usize>,
     describe: &dyn Fn(usize) -> String,
 ) -> Result<(), LaunchError> {
-    let n = (&(*rp).threads).len();
+    let n = (*rp).threads.len();
     let err = move |code, msg: String| {
         let bi = (*rp).block_idx;
         LaunchError {
@@ -529,60 +572,53 @@ unsafe fn run_block(
             ),
         }
     };
+    let shuffled = matches!(l.order, Order::Shuffle(_));
+    pass_order(l.order, n, linear, 0, &mut (*rp).order);
     let mut pass = 0u64;
     loop {
-        pass_order(l.order, n, linear, pass, order);
-        let mut ran = false;
-        for &i in order.iter() {
-            if (&mut (*rp).threads)[i].status != Status::Runnable {
-                continue;
-            }
-            ran = true;
-            (*l.state).thread_idx = (&mut (*rp).threads)[i].idx;
-            (*rp).current = i;
-            fault::LANDING_STACK.store(stacks[i].top(), Ordering::Relaxed);
-            fault::FAULT_SIGNAL.store(0, Ordering::Relaxed);
-            fault::IN_KERNEL.store(true, Ordering::Release);
-            cudasim_switch(
-                std::ptr::addr_of_mut!((*rp).sched_sp),
-                (&mut (*rp).threads)[i].sp,
-            );
-            fault::IN_KERNEL.store(false, Ordering::Release);
-            let sig = fault::FAULT_SIGNAL.load(Ordering::Relaxed);
-            if sig != 0 {
-                let t = (&mut (*rp).threads)[i].idx;
-                let at = format!("thread ({},{},{})", t.x, t.y, t.z);
-                let addr = fault::FAULT_ADDR.load(Ordering::Relaxed);
-                return Err(match sig {
-                    libc::SIGSEGV | libc::SIGBUS => {
-                        let rw = if fault::FAULT_WRITE.load(Ordering::Relaxed) {
-                            "write"
-                        } else {
-                            "read"
-                        };
-                        err(
-                            CUresult::CUDA_ERROR_ILLEGAL_ADDRESS,
-                            format!("{at}: illegal {rw} at {addr:#x}: {}", describe(addr)),
-                        )
-                    }
-                    libc::SIGFPE => err(
-                        CUresult::CUDA_ERROR_LAUNCH_FAILED,
-                        format!("{at}: arithmetic fault (integer division by zero?) at {addr:#x}"),
-                    ),
-                    _ => err(
-                        CUresult::CUDA_ERROR_ILLEGAL_INSTRUCTION,
-                        format!("{at}: illegal instruction at {addr:#x}"),
-                    ),
-                });
-            }
-            if let Some((code, msg)) = (*rp).error.take() {
-                return Err(err(code, msg));
-            }
+        if shuffled && pass > 0 {
+            pass_order(l.order, n, linear, pass, &mut (*rp).order);
+        }
+        (*rp).next = 0;
+        (*rp).ran = false;
+        fault::FAULT_SIGNAL.store(0, Ordering::Relaxed);
+        fault::IN_KERNEL.store(true, Ordering::Release);
+        switch_next(rp, std::ptr::addr_of_mut!((*rp).sched_sp));
+        fault::IN_KERNEL.store(false, Ordering::Release);
+        let sig = fault::FAULT_SIGNAL.load(Ordering::Relaxed);
+        if sig != 0 {
+            let t = (&(*rp).threads)[(*rp).current].idx;
+            let at = format!("thread ({},{},{})", t.x, t.y, t.z);
+            let addr = fault::FAULT_ADDR.load(Ordering::Relaxed);
+            return Err(match sig {
+                libc::SIGSEGV | libc::SIGBUS => {
+                    let rw = if fault::FAULT_WRITE.load(Ordering::Relaxed) {
+                        "write"
+                    } else {
+                        "read"
+                    };
+                    err(
+                        CUresult::CUDA_ERROR_ILLEGAL_ADDRESS,
+                        format!("{at}: illegal {rw} at {addr:#x}: {}", describe(addr)),
+                    )
+                }
+                libc::SIGFPE => err(
+                    CUresult::CUDA_ERROR_LAUNCH_FAILED,
+                    format!("{at}: arithmetic fault (integer division by zero?) at {addr:#x}"),
+                ),
+                _ => err(
+                    CUresult::CUDA_ERROR_ILLEGAL_INSTRUCTION,
+                    format!("{at}: illegal instruction at {addr:#x}"),
+                ),
+            });
+        }
+        if let Some((code, msg)) = (*rp).error.take() {
+            return Err(err(code, msg));
         }
         if (*rp).exited == n {
             return Ok(());
         }
-        if !ran {
+        if !(*rp).ran {
             return Err(err(
                 CUresult::CUDA_ERROR_LAUNCH_FAILED,
                 deadlock_message(&(*rp).threads),

@@ -16,6 +16,7 @@ pub mod abi;
 mod api;
 pub mod config;
 mod exec;
+mod execute;
 mod fault;
 mod fiber;
 pub mod memory;

@@ -6,10 +6,13 @@
 use crate::abi;
 use crate::exec::API;
 use cudarc::driver::sys::CUresult;
-use std::ffi::{c_void, CStr, CString};
+use std::ffi::{c_int, c_void, CStr, CString};
 
 pub struct LoadedModule {
     handle: *mut c_void,
+    /// The memfd it was loaded from, open while it is loaded: dlopen finds
+    /// objects by name first, and `/proc/self/fd/N` must not name two.
+    fd: c_int,
     pub desc: *const abi::Module,
     pub device: usize,
 }
@@ -89,7 +92,7 @@ fn dl_error() -> String {
 /// `image` points to a NUL-terminated text or to a complete ELF image.
 pub unsafe fn load(image: *const u8, device: usize) -> Result<LoadedModule, (CUresult, String)> {
     let invalid = |m: String| (CUresult::CUDA_ERROR_INVALID_IMAGE, m);
-    let handle = if std::slice::from_raw_parts(image, 4) == b"\x7fELF" {
+    let (handle, fd) = if std::slice::from_raw_parts(image, 4) == b"\x7fELF" {
         let len = elf_len(image)?;
         let bytes = std::slice::from_raw_parts(image, len);
         let fd = libc::memfd_create(c"cudasim-module".as_ptr(), libc::MFD_CLOEXEC);
@@ -117,8 +120,10 @@ pub unsafe fn load(image: *const u8, device: usize) -> Result<LoadedModule, (CUr
         }
         let path = CString::new(format!("/proc/self/fd/{fd}")).expect("no NUL");
         let h = libc::dlopen(path.as_ptr(), libc::RTLD_NOW | libc::RTLD_LOCAL);
-        libc::close(fd);
-        h
+        if h.is_null() {
+            libc::close(fd);
+        }
+        (h, fd)
     } else {
         let text = CStr::from_ptr(image as *const libc::c_char).to_string_lossy();
         let Some(path) = text
@@ -146,12 +151,14 @@ pub unsafe fn load(image: *const u8, device: usize) -> Result<LoadedModule, (CUr
     let desc = libc::dlsym(handle, c"__cudasim_module".as_ptr()) as *const abi::Module;
     if desc.is_null() {
         libc::dlclose(handle);
+        libc::close(fd);
         return Err(invalid(
             "the shared object has no __cudasim_module: not built by the simulator's NVRTC".into(),
         ));
     }
     if (*desc).abi != abi::ABI {
         libc::dlclose(handle);
+        libc::close(fd);
         return Err(invalid(format!(
             "module ABI {} (the driver speaks {})",
             (*desc).abi,
@@ -161,6 +168,7 @@ pub unsafe fn load(image: *const u8, device: usize) -> Result<LoadedModule, (CUr
     *(*desc).api = &API;
     Ok(LoadedModule {
         handle,
+        fd,
         desc,
         device,
     })
@@ -180,6 +188,9 @@ impl LoadedModule {
 
     pub fn unload(self) {
         // SAFETY: no queued launch refers to it any more (the caller ran them).
-        unsafe { libc::dlclose(self.handle) };
+        unsafe {
+            libc::dlclose(self.handle);
+            libc::close(self.fd);
+        }
     }
 }

@@ -4,9 +4,9 @@
 //! another stream that runs waits on an event recorded after that work.
 
 use crate::config::{Checks, Config};
-use crate::exec::{self, Launch};
+use crate::exec::Launch;
 use crate::fiber::Stack;
-use crate::memory::{Kind, Memory};
+use crate::memory::Memory;
 use crate::module::{Function, LoadedModule};
 use cudarc::driver::sys::CUresult;
 use std::collections::{HashMap, VecDeque};
@@ -90,8 +90,8 @@ pub struct Sim {
     pub pending: Option<Failure>,
     pub checks: Checks,
     next_handle: usize,
-    stacks: Vec<Stack>,
-    stack_size: usize,
+    pub(crate) stacks: Vec<Stack>,
+    pub(crate) stack_size: usize,
 }
 
 static SIM: Mutex<Option<Sim>> = Mutex::new(None);
@@ -212,8 +212,7 @@ impl Sim {
                 _ => return,
             }
             let (_, op) = st.queue.pop_front().expect("front checked");
-            let device = st.device;
-            self.execute(op, device);
+            self.execute(op);
         }
     }
 
@@ -237,100 +236,10 @@ impl Sim {
         }
     }
 
-    fn fail(&mut self, code: CUresult, message: String) {
+    pub(crate) fn fail(&mut self, code: CUresult, message: String) {
         eprintln!("cudasim: {message}");
         if self.pending.is_none() {
             self.pending = Some(Failure { code, message });
-        }
-    }
-
-    fn check_device(&mut self, what: &str, p: usize, n: usize) -> bool {
-        if n == 0 || self.mem.live_range(p, n, Kind::Device) {
-            return true;
-        }
-        let d = self.mem.describe(p);
-        self.fail(
-            CUresult::CUDA_ERROR_ILLEGAL_ADDRESS,
-            format!("{what}: {n} bytes at {p:#x} are not inside one live device allocation ({d})"),
-        );
-        false
-    }
-
-    fn execute(&mut self, op: Op, device: usize) {
-        // After a failure the rest of the queued work is dropped, as on a GPU
-        // whose context has faulted, but frees and event records still happen.
-        let failed = self.pending.is_some();
-        match op {
-            Op::Launch(l) if !failed => {
-                let mem = &self.mem;
-                let describe = |a: usize| mem.describe(a);
-                if let Err(e) = exec::execute(&l, &mut self.stacks, self.stack_size, &describe) {
-                    let _ = device;
-                    self.fail(e.code, e.message);
-                }
-            }
-            Op::HtoD { dst, src, bytes } if !failed => {
-                if !self.check_device("host-to-device copy", dst, bytes) {
-                    return;
-                }
-                match src {
-                    Source::Staged(v) => unsafe {
-                        // SAFETY: dst checked live for `bytes`.
-                        std::ptr::copy_nonoverlapping(v.as_ptr(), dst as *mut u8, bytes)
-                    },
-                    Source::Pinned(p) => {
-                        if !self.mem.is_pinned(p, bytes) {
-                            self.fail(CUresult::CUDA_ERROR_ILLEGAL_ADDRESS, format!(
-                                "host-to-device copy: its pinned source at {p:#x} was freed before the copy ran"));
-                            return;
-                        }
-                        // SAFETY: both ranges checked live.
-                        unsafe {
-                            std::ptr::copy_nonoverlapping(p as *const u8, dst as *mut u8, bytes)
-                        }
-                    }
-                }
-            }
-            Op::DtoH { dst, src, bytes } if !failed => {
-                if self.check_device("device-to-host copy", src, bytes) {
-                    if !self.mem.is_pinned(dst, bytes) {
-                        self.fail(CUresult::CUDA_ERROR_ILLEGAL_ADDRESS, format!(
-                            "device-to-host copy: its pinned destination at {dst:#x} was freed before the copy ran"));
-                        return;
-                    }
-                    // SAFETY: both ranges checked live.
-                    unsafe {
-                        std::ptr::copy_nonoverlapping(src as *const u8, dst as *mut u8, bytes)
-                    }
-                }
-            }
-            Op::DtoD { dst, src, bytes } if !failed => {
-                if self.check_device("device-to-device copy", src, bytes)
-                    && self.check_device("device-to-device copy", dst, bytes)
-                {
-                    // SAFETY: both ranges checked live; memmove semantics.
-                    unsafe { std::ptr::copy(src as *const u8, dst as *mut u8, bytes) }
-                }
-            }
-            Op::Memset { dst, value, bytes } if !failed => {
-                if self.check_device("memset", dst, bytes) {
-                    // SAFETY: checked live.
-                    unsafe { std::ptr::write_bytes(dst as *mut u8, value, bytes) }
-                }
-            }
-            Op::Record { event, seq } => {
-                if let Some(e) = self.events.get_mut(&event) {
-                    if e.recorded.is_some_and(|(_, s)| s == seq) {
-                        e.done_at = Some(Instant::now());
-                    }
-                }
-            }
-            Op::Wait { stream, seq } => self.run_to(stream, seq),
-            Op::Free { ptr } => {
-                self.freeing.remove(&ptr);
-                self.mem.free(ptr, Kind::Device);
-            }
-            _ => {} // dropped after a failure
         }
     }
 

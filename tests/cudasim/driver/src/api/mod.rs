@@ -44,7 +44,7 @@ pub(crate) fn ctx_handle(ordinal: usize) -> usize {
 
 pub(crate) fn ctx_ordinal(s: &Sim, ctx: usize) -> Res<usize> {
     let o = ctx.wrapping_sub(CTX_BASE) / 16;
-    if ctx >= CTX_BASE && ctx % 16 == 0 && o < s.cfg.devices.len() {
+    if ctx >= CTX_BASE && ctx.is_multiple_of(16) && o < s.cfg.devices.len() {
         Ok(o)
     } else {
         Err(CUresult::CUDA_ERROR_INVALID_CONTEXT)
