@@ -33,7 +33,8 @@ struct Args {
     /// Device to run on: cpu or cuda.
     #[arg(long, default_value = "cpu")]
     device: String,
-    /// Only cases whose name contains this substring.
+    /// Only cases whose name contains this substring (or one of several,
+    /// separated by commas).
     #[arg(long, default_value = "")]
     only: String,
     /// Worker threads for our kernels (and for PyTorch when run live).
@@ -82,6 +83,14 @@ fn run(args: Args) -> Result<(), String> {
     // Before anything else touches the driver: a clear message, not a panic,
     // where there is no driver, no GPU or no NVRTC.
     if let Device::Cuda(i) = device {
+        let sim =
+            kernels::cuda::simulator_from_env().map_err(|e| format!("--device {device}: {e}"))?;
+        if let Some(sim) = sim {
+            eprintln!(
+                "note: --device {device} runs on the CUDA simulator ({sim}) because GAN_RS_CUDASIM \
+                 is set: the CUDA times below are the simulator's and mean nothing"
+            );
+        }
         kernels::cuda::available(i).map_err(|e| format!("--device {device}: {e}"))?;
     }
     let cases_path = args
@@ -95,7 +104,11 @@ fn run(args: Args) -> Result<(), String> {
         .ok_or(format!("{}: no 'cases' array", cases_path.display()))?;
     let selected: Vec<&Value> = cases
         .iter()
-        .filter(|c| c["name"].as_str().is_some_and(|n| n.contains(&args.only)))
+        .filter(|c| {
+            c["name"]
+                .as_str()
+                .is_some_and(|n| args.only.split(',').any(|o| n.contains(o)))
+        })
         .collect();
     if selected.is_empty() {
         return Err(format!("no case matches --only '{}'", args.only));

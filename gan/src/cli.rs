@@ -189,10 +189,21 @@ pub struct EvalArgs {
 /// Refuse a device this machine cannot use before any work starts, with a
 /// message naming what is missing: the driver (libcuda.so), a GPU, or NVRTC.
 /// The probe never panics, so a machine without CUDA gets an error and exit 1.
+///
+/// With `GAN_RS_CUDASIM` set (a developer's choice, never a default), CUDA
+/// runs on the simulator of tests/cudasim instead, and says so.
 pub fn check_device(d: Device) -> crate::Result<()> {
+    let unsupported = |e: tensor::Error| crate::Error::Unsupported(format!("--device {d}: {e}"));
     match d {
         Device::Cpu => Ok(()),
-        Device::Cuda(i) => kernels::cuda::available(i)
-            .map_err(|e| crate::Error::Unsupported(format!("--device {d}: {e}"))),
+        Device::Cuda(i) => {
+            if let Some(sim) = kernels::cuda::simulator_from_env().map_err(unsupported)? {
+                eprintln!(
+                    "note: --device {d} runs on the CUDA simulator ({sim}) because \
+                     GAN_RS_CUDASIM is set: every kernel runs on the CPU, slowly"
+                );
+            }
+            kernels::cuda::available(i).map_err(unsupported)
+        }
     }
 }

@@ -32,6 +32,16 @@ use std::sync::Arc;
 use tensor::cuda::CudaStorage;
 use tensor::{Device, Error, Layout, Result, Storage, StorageKind, Tensor};
 
+/// When the developer has set `GAN_RS_CUDASIM` (`1`, or the folder of the
+/// simulator's libraries), load the CUDA simulator and describe its device 0;
+/// `None` when it is not set. Call before anything else touches CUDA.
+pub fn simulator_from_env() -> Result<Option<String>> {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    return tensor::cuda::simulator::from_env();
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    return Ok(None);
+}
+
 /// Whether every piece needed to run kernels on `cuda:ordinal` is present:
 /// the driver, the GPU, and NVRTC. The message says which one is missing.
 pub fn available(ordinal: usize) -> Result<()> {
