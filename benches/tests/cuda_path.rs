@@ -45,7 +45,10 @@ fn benches_time_one_case_of_each_family_on_cuda() {
     let _ = std::fs::remove_file(&json);
     let rows = v["results"].as_object().expect("results in the JSON");
     for pattern in CASES.split(',') {
-        assert!(rows.keys().any(|n| n.contains(pattern)), "no row for {pattern}: {v}");
+        assert!(
+            rows.keys().any(|n| n.contains(pattern)),
+            "no row for {pattern}: {v}"
+        );
     }
     for (name, r) in rows {
         let ms = r["ours_ms"].as_f64();

@@ -4,7 +4,7 @@
 use crate::parity::{fixtures_dir, Fixture, ATOL, RTOL};
 use kernels::{adam_step, sgd_step, AdamHyper, SgdHyper};
 use std::io::Write as _;
-use std::sync::OnceLock;
+use std::sync::{OnceLock, RwLock};
 use tensor::{DType, Device, Tensor};
 
 /// What the CUDA tests run on, chosen once per test binary.
@@ -86,8 +86,24 @@ pub fn cuda_devices() -> Vec<Device> {
     backend().devices.clone()
 }
 
+/// Held (shared) by every CUDA test body, and alone by the ones that read
+/// device-wide counters, which concurrent tests of the same binary would move.
+static DEVICE_USE: RwLock<()> = RwLock::new(());
+
 /// Run `body` on each CUDA device of the tests, saying which.
-pub fn for_each_cuda_device(mut body: impl FnMut(Device)) {
+pub fn for_each_cuda_device(body: impl FnMut(Device)) {
+    let _shared = DEVICE_USE.read().unwrap_or_else(|e| e.into_inner());
+    each_device(body)
+}
+
+/// As `for_each_cuda_device`, with no other CUDA test of this binary
+/// running meanwhile: for checks of the device's allocator counters.
+pub fn for_each_cuda_device_alone(body: impl FnMut(Device)) {
+    let _alone = DEVICE_USE.write().unwrap_or_else(|e| e.into_inner());
+    each_device(body)
+}
+
+fn each_device(mut body: impl FnMut(Device)) {
     let b = backend();
     if b.devices.is_empty() {
         println!("skipping: {}", b.description);

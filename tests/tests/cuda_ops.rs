@@ -7,7 +7,7 @@ use kernels::{BinaryOp as B, UnaryOp as U};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use tensor::{DType, Device, Tensor};
-use tests::gpu::{assert_close, for_each_cuda_device};
+use tests::gpu::{assert_close, for_each_cuda_device, for_each_cuda_device_alone};
 
 fn randn(shape: &[usize], seed: u64) -> Tensor {
     Tensor::randn(shape, 0.0, 1.0, &mut StdRng::seed_from_u64(seed)).unwrap()
@@ -287,7 +287,8 @@ fn device_random_matches_the_cpu_stream() {
 
 #[test]
 fn allocator_reaches_a_steady_state() {
-    for_each_cuda_device(|dev| {
+    // Alone: other tests allocating on the same device would move its counters.
+    for_each_cuda_device_alone(|dev| {
         let Device::Cuda(ordinal) = dev else {
             unreachable!()
         };

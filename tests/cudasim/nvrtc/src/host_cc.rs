@@ -39,8 +39,22 @@ pub struct Input<'a> {
     pub cxx_options: &'a [String],
 }
 
+/// `$CUDASIM_CXX`, else `c++`, else `g++`.
 fn compiler() -> String {
-    std::env::var("CUDASIM_CXX").unwrap_or_else(|_| "c++".to_string())
+    static C: OnceLock<String> = OnceLock::new();
+    C.get_or_init(|| {
+        if let Ok(c) = std::env::var("CUDASIM_CXX") {
+            return c;
+        }
+        let runs = |c: &str| {
+            Command::new(c)
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        };
+        if runs("c++") { "c++" } else { "g++" }.to_string()
+    })
+    .clone()
 }
 
 fn compiler_version() -> &'static str {
