@@ -24,6 +24,18 @@ fn cuda_env() -> Option<Vec<(&'static str, String)>> {
     Some(vec![("GAN_RS_CUDASIM", dir.to_str().unwrap().to_string())])
 }
 
+/// One epoch of two logged batches on the GPU.
+const SHORT_CUDA_RUN: [&str; 8] = [
+    "--device",
+    "cuda",
+    "--epochs",
+    "1",
+    "--limit-batches",
+    "2",
+    "--log-every",
+    "1",
+];
+
 fn run(env: &[(&str, String)], args: &[&str]) -> Output {
     let o = Command::new(env!("CARGO_BIN_EXE_gan"))
         .args(args)
@@ -58,16 +70,7 @@ fn every_model_trains_on_cuda() {
     let data = tiny_dataset(&d.join("data"), 64);
     for model in ["mlp", "mlp-small", "mlp-dropout", "dcgan28", "dcgan64"] {
         let out = d.join(model);
-        let extra = [
-            "--device",
-            "cuda",
-            "--epochs",
-            "1",
-            "--limit-batches",
-            "2",
-            "--log-every",
-            "1",
-        ];
+        let extra = SHORT_CUDA_RUN;
         let o = run(&env, &train_args(model, &data, &out, &extra));
         for f in [
             "G.safetensors",
@@ -91,16 +94,7 @@ fn a_run_moves_gpu_to_cpu_to_gpu_and_samples_on_cuda() {
     let d = scratch("cuda-resume");
     let data = tiny_dataset(&d.join("data"), 64);
     let run_dir = d.join("run");
-    let first = [
-        "--device",
-        "cuda",
-        "--epochs",
-        "1",
-        "--limit-batches",
-        "2",
-        "--log-every",
-        "1",
-    ];
+    let first = SHORT_CUDA_RUN;
     run(&env, &train_args("mlp", &data, &run_dir, &first));
     // On to the CPU for a second epoch (no simulator needed), then back.
     let o = gan(&[

@@ -58,6 +58,30 @@ pub unsafe extern "C" fn cuMemAllocAsync(
     }))
 }
 
+/// After the work it depends on has run: the device bytes into host memory.
+///
+/// # Safety
+/// `dst` is writable for `bytes`.
+unsafe fn read_back(s: &mut Sim, dst: *mut c_void, src: usize, bytes: usize) -> Res {
+    after_run(s)?;
+    check_live(s, src, bytes)?;
+    std::ptr::copy_nonoverlapping(src as *const u8, dst as *mut u8, bytes);
+    Ok(())
+}
+
+fn queue_dtod(s: &mut Sim, st: usize, dst: usize, src: usize, bytes: usize) -> Res {
+    check_live(s, src, bytes)?;
+    check_live(s, dst, bytes)?;
+    s.push(st, Op::DtoD { dst, src, bytes });
+    Ok(())
+}
+
+fn queue_memset(s: &mut Sim, st: usize, dst: usize, value: u8, bytes: usize) -> Res {
+    check_live(s, dst, bytes)?;
+    s.push(st, Op::Memset { dst, value, bytes });
+    Ok(())
+}
+
 fn queue_free(s: &mut Sim, p: usize) -> Res {
     if !s.mem.live_range(p, 1, Kind::Device) || s.freeing.contains(&p) {
         eprintln!(
@@ -181,10 +205,7 @@ pub unsafe extern "C" fn cuMemcpyDtoHAsync_v2(
         }
         // Into pageable memory the copy is synchronous: the stream's work first.
         s.run_stream(st);
-        after_run(s)?;
-        check_live(s, src as usize, bytes)?;
-        std::ptr::copy_nonoverlapping(src as usize as *const u8, dst as *mut u8, bytes);
-        Ok(())
+        read_back(s, dst, src as usize, bytes)
     }))
 }
 
@@ -197,17 +218,7 @@ pub extern "C" fn cuMemcpyDtoDAsync_v2(
 ) -> CUresult {
     status(with(|s| {
         let st = stream(s, h)?;
-        check_live(s, src as usize, bytes)?;
-        check_live(s, dst as usize, bytes)?;
-        s.push(
-            st,
-            Op::DtoD {
-                dst: dst as usize,
-                src: src as usize,
-                bytes,
-            },
-        );
-        Ok(())
+        queue_dtod(s, st, dst as usize, src as usize, bytes)
     }))
 }
 
@@ -215,16 +226,7 @@ pub extern "C" fn cuMemcpyDtoDAsync_v2(
 pub extern "C" fn cuMemsetD8Async(dst: CUdeviceptr, value: u8, n: usize, h: CUstream) -> CUresult {
     status(with(|s| {
         let st = stream(s, h)?;
-        check_live(s, dst as usize, n)?;
-        s.push(
-            st,
-            Op::Memset {
-                dst: dst as usize,
-                value,
-                bytes: n,
-            },
-        );
-        Ok(())
+        queue_memset(s, st, dst as usize, value, n)
     }))
 }
 
@@ -273,42 +275,16 @@ pub unsafe extern "C" fn cuMemcpyDtoH_v2(
     status(with(|s| {
         let d = current_device(s)?;
         s.run_device(d);
-        after_run(s)?;
-        check_live(s, src as usize, bytes)?;
-        std::ptr::copy_nonoverlapping(src as usize as *const u8, dst as *mut u8, bytes);
-        Ok(())
+        read_back(s, dst, src as usize, bytes)
     }))
 }
 
 #[no_mangle]
 pub extern "C" fn cuMemcpyDtoD_v2(dst: CUdeviceptr, src: CUdeviceptr, bytes: usize) -> CUresult {
-    sync_on_default(|s, st| {
-        check_live(s, src as usize, bytes)?;
-        check_live(s, dst as usize, bytes)?;
-        s.push(
-            st,
-            Op::DtoD {
-                dst: dst as usize,
-                src: src as usize,
-                bytes,
-            },
-        );
-        Ok(())
-    })
+    sync_on_default(|s, st| queue_dtod(s, st, dst as usize, src as usize, bytes))
 }
 
 #[no_mangle]
 pub extern "C" fn cuMemsetD8_v2(dst: CUdeviceptr, value: u8, n: usize) -> CUresult {
-    sync_on_default(|s, st| {
-        check_live(s, dst as usize, n)?;
-        s.push(
-            st,
-            Op::Memset {
-                dst: dst as usize,
-                value,
-                bytes: n,
-            },
-        );
-        Ok(())
-    })
+    sync_on_default(|s, st| queue_memset(s, st, dst as usize, value, n))
 }
