@@ -106,9 +106,43 @@ impl ModelKind {
         }
     }
 
+    /// Whether the model takes images of `channels` channels: the DCGANs 1
+    /// or 3 (`nc`), the MLPs 1 (their layer sizes are 28·28).
+    pub fn supports_channels(self, channels: usize) -> bool {
+        match self {
+            ModelKind::Dcgan28 | ModelKind::Dcgan64 => channels == 1 || channels == 3,
+            _ => channels == 1,
+        }
+    }
+
+    /// `spec()` for images of `channels` channels (see `supports_channels`).
+    pub fn spec_with_channels(self, channels: usize) -> Spec {
+        let mut s = self.spec();
+        s.image[0] = channels;
+        s
+    }
+
     /// Build (G, D) with PyTorch's default initialisation, each from its own
     /// stream derived from `seed`.
     pub fn build(self, seed: u64) -> Result<(Box<dyn Module>, Box<dyn Module>)> {
+        self.build_with_channels(seed, 1)
+    }
+
+    /// `build` for images of `channels` channels: `_dcgan64(nc)`, and
+    /// dcgan28 with `nc` in place of its 1. The same seed and 1 channel give
+    /// `build`'s very weights.
+    pub fn build_with_channels(
+        self,
+        seed: u64,
+        channels: usize,
+    ) -> Result<(Box<dyn Module>, Box<dyn Module>)> {
+        if !self.supports_channels(channels) {
+            return Err(tensor::Error::InvalidArgument {
+                op: "build",
+                msg: format!("{self} takes images of 1 channel, not {channels}"),
+                shape: vec![channels],
+            });
+        }
         let mut rg =
             StdRng::seed_from_u64(crate::train::noise::mix(seed, crate::train::noise::INIT_G));
         let mut rd =
@@ -127,12 +161,12 @@ impl ModelKind {
                 Box::new(mlp_dropout::DropD::new(&mut rd)?),
             ),
             ModelKind::Dcgan28 => (
-                Box::new(dcgan28::generator(&mut rg)?),
-                Box::new(dcgan28::discriminator(&mut rd)?),
+                Box::new(dcgan28::generator(channels, &mut rg)?),
+                Box::new(dcgan28::discriminator(channels, &mut rd)?),
             ),
             ModelKind::Dcgan64 => (
-                Box::new(dcgan64::generator(&mut rg)?),
-                Box::new(dcgan64::discriminator(&mut rd)?),
+                Box::new(dcgan64::generator(channels, &mut rg)?),
+                Box::new(dcgan64::discriminator(channels, &mut rd)?),
             ),
         })
     }
