@@ -107,7 +107,11 @@ fn transform_matches_torchvision_within_one_level() {
             // this 4:4:4 file and 12 at sharp colour edges of the 4:2:0 one
             // (they upsample chroma differently), before any resize. Bounds
             // on that, not on the transform, which the PNGs check.
-            let (max_bound, mean_bound) = if c.file.contains("444") { (3.0, 0.5) } else { (6.0, 1.0) };
+            let (max_bound, mean_bound) = if c.file.contains("444") {
+                (3.0, 0.5)
+            } else {
+                (6.0, 1.0)
+            };
             assert!(
                 err <= max_bound && mean <= mean_bound,
                 "{} (c={}, s={}): max {err:.3}/255, mean {mean:.3}/255 from torchvision",

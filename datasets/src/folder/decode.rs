@@ -8,7 +8,7 @@
 
 use super::resize::ResizeCrop;
 use crate::error::{Error, Result};
-use image::{ColorType, DynamicImage, ImageDecoder, ImageReader, Limits};
+use image::{ColorType, DynamicImage, ImageDecoder, ImageError, ImageReader, Limits};
 use std::fs::File;
 use std::io::BufReader;
 use std::path::Path;
@@ -41,6 +41,20 @@ fn err(path: &Path, what: impl std::fmt::Display) -> Error {
     Error::format(&path.display().to_string(), what.to_string())
 }
 
+/// The decoder's error, said for a person: limits with their figures.
+fn bad(path: &Path, e: ImageError) -> Error {
+    match e {
+        ImageError::Limits(l) => err(
+            path,
+            format!(
+                "image too large to decode ({l}): at most {MAX_SIDE} pixels a side and {} MiB of pixels",
+                MAX_DECODE_BYTES >> 20
+            ),
+        ),
+        e => err(path, format!("bad image: {e}")),
+    }
+}
+
 fn reader(path: &Path) -> Result<ImageReader<BufReader<File>>> {
     let f = File::open(path).map_err(|e| Error::io(path, "cannot open", e))?;
     let mut r = ImageReader::new(BufReader::new(f))
@@ -70,9 +84,7 @@ fn check_size(path: &Path, w: u32, h: u32) -> Result<()> {
 
 /// Reads the header only: size and whether the file is in colour.
 pub fn header(path: &Path) -> Result<Header> {
-    let d = reader(path)?
-        .into_decoder()
-        .map_err(|e| err(path, format!("bad image: {e}")))?;
+    let d = reader(path)?.into_decoder().map_err(|e| bad(path, e))?;
     let (width, height) = d.dimensions();
     check_size(path, width, height)?;
     Ok(Header {
@@ -116,9 +128,7 @@ pub fn decode_into(
     out: &mut [u8],
     tmp: &mut Vec<f32>,
 ) -> Result<()> {
-    let img = reader(path)?
-        .decode()
-        .map_err(|e| err(path, format!("bad image: {e}")))?;
+    let img = reader(path)?.decode().map_err(|e| bad(path, e))?;
     check_size(path, img.width(), img.height())?;
     let (h, w) = (img.height() as usize, img.width() as usize);
     if img.color() == ColorType::L8 && channels == 1 && h == size && w == size {
