@@ -266,6 +266,40 @@ mod tests {
         }
     }
 
+    /// `_dcgan64(3)` of models.py: 3,576,704 and 2,765,568 parameters
+    /// (PyTorch's count); dcgan28 likewise with 3 in place of its 1. The MLPs
+    /// refuse colour.
+    #[test]
+    fn colour_dcgans_count_as_pytorch_and_grey_is_unchanged() {
+        let (g, d) = ModelKind::Dcgan64.build_with_channels(0, 3).unwrap();
+        assert_eq!(
+            (g.num_parameters(), d.num_parameters()),
+            (3_576_704, 2_765_568)
+        );
+        let (g, d) = ModelKind::Dcgan28.build_with_channels(0, 3).unwrap();
+        assert_eq!(
+            (g.num_parameters(), d.num_parameters()),
+            (305_480 + 2 * 28 * 16, 128_016 + 2 * 28 * 16)
+        );
+        assert!(ModelKind::Mlp.build_with_channels(0, 3).is_err());
+        assert_eq!(ModelKind::Dcgan64.spec_with_channels(3).image, [3, 64, 64]);
+        let bits = |m: &dyn Module| -> Vec<Vec<u32>> {
+            m.state_dict()
+                .iter()
+                .map(|(_, t)| {
+                    t.to_vec_f32()
+                        .unwrap()
+                        .iter()
+                        .map(|v| v.to_bits())
+                        .collect()
+                })
+                .collect()
+        };
+        let (a, _) = ModelKind::Dcgan28.build(7).unwrap();
+        let (b, _) = ModelKind::Dcgan28.build_with_channels(7, 1).unwrap();
+        assert_eq!(bits(a.as_ref()), bits(b.as_ref()));
+    }
+
     #[test]
     fn state_dict_names_are_pytorchs() {
         let names = |m: &dyn Module| -> Vec<String> {

@@ -69,6 +69,9 @@ pub fn train(a: &TrainArgs) -> Result<Outcome> {
             (s, Position::default(), LogAcc::default(), None, dir, true)
         }
     };
+    if a.eval_every.is_some() && s.dataset.kind().is_none() {
+        return Err(eval_needs_idx());
+    }
     let channels = match &resumed {
         Some(g) => Some(g.spec.image[0]),
         None => a.channels.map(|c| c as usize),
@@ -144,11 +147,7 @@ pub fn train(a: &TrainArgs) -> Result<Outcome> {
             &dir,
             every,
             pos.epoch,
-            s.dataset.kind().ok_or_else(|| {
-                Error::usage(
-                    "--eval-every: the evaluation classifier exists for mnist, fashion-mnist and kmnist, not for a folder",
-                )
-            })?,
+            s.dataset.kind().ok_or_else(eval_needs_idx)?,
             s.data_dir.as_deref(),
             spec.image,
             s.seed,
@@ -359,4 +358,10 @@ fn prepare_out_dir(dir: &Path) -> Result<()> {
         )));
     }
     std::fs::create_dir_all(dir).map_err(|e| Error::io("cannot create output directory", dir, e))
+}
+
+fn eval_needs_idx() -> Error {
+    Error::usage(
+        "--eval-every: the evaluation classifier exists for mnist, fashion-mnist and kmnist, not for a folder",
+    )
 }
