@@ -5,12 +5,18 @@ for a fixed z in train and eval mode (and D's on it), so that the Rust side
 can compare (`--out FILE`, then `cargo run -p gan --release --example
 torch_forward_check -- RUN_DIR MODEL FILE`).
 
+A colour run (`gan train --dataset folder`, nc = 3) is read with the same
+command: the channels come from the checkpoint's metadata, and dcgan64 is
+built as `models._dcgan64(nc)` followed by `dcgan_init`, exactly as
+`models.build` does for nc = 1 (models.py's dcgan28 has no nc).
+
 Not used by any test (PyTorch is never a test dependency). Usage:
   /tmp/torch/bin/python tools/torch_load_check.py --model dcgan28 --run runs/dcgan28-1
 """
 import argparse, os, sys
 
 import torch
+from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -24,7 +30,17 @@ def main():
     ap.add_argument("--run", required=True)
     ap.add_argument("--out", default="")
     a = ap.parse_args()
-    G, D, spec = models.build(a.model)
+    with safe_open(os.path.join(a.run, "G.safetensors"), "pt") as f:
+        nc = int((f.metadata() or {}).get("channels", "1"))
+    if nc == 1:
+        G, D, spec = models.build(a.model)
+    elif a.model == "dcgan64":
+        G, D, spec = models._dcgan64(nc)
+        G.apply(models.dcgan_init)
+        D.apply(models.dcgan_init)
+    else:
+        sys.exit(f"models.py has no {nc}-channel {a.model}")
+    print(f"{a.model}, nc = {nc}")
     for name, m in (("G", G), ("D", D)):
         sd = load_file(os.path.join(a.run, f"{name}.safetensors"))
         m.load_state_dict(sd, strict=True)

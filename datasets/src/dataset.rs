@@ -8,37 +8,62 @@ use crate::transform::{Plan, Transform};
 use std::path::Path;
 use tensor::Tensor;
 
-/// N grey images of H×W bytes, row-major, image after image.
+/// N images of C×H×W bytes (channel planes, each row-major), image after
+/// image. The IDX data sets are grey (C = 1); image folders may be RGB (C = 3).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ImageSet {
     n: usize,
+    channels: usize,
     height: usize,
     width: usize,
     pixels: Vec<u8>,
 }
 
 impl ImageSet {
+    /// N grey images of H×W.
     pub fn new(n: usize, height: usize, width: usize, pixels: Vec<u8>) -> Result<ImageSet> {
+        ImageSet::with_channels(n, 1, height, width, pixels)
+    }
+
+    /// N images of C×H×W, planar (all of channel 0, then channel 1, …).
+    pub fn with_channels(
+        n: usize,
+        channels: usize,
+        height: usize,
+        width: usize,
+        pixels: Vec<u8>,
+    ) -> Result<ImageSet> {
         let origin = "ImageSet::new";
-        if height == 0 || width == 0 {
+        if channels == 0 || height == 0 || width == 0 {
             return Err(Error::content(
                 origin,
-                format!("empty image size {height}×{width}"),
+                format!("empty image size {channels}×{height}×{width}"),
             ));
         }
-        let expected = n.checked_mul(height).and_then(|x| x.checked_mul(width));
+        let expected = n
+            .checked_mul(channels)
+            .and_then(|x| x.checked_mul(height))
+            .and_then(|x| x.checked_mul(width));
         if expected != Some(pixels.len()) {
             return Err(Error::content(
                 origin,
-                format!("{} bytes for {n} images of {height}×{width}", pixels.len()),
+                format!(
+                    "{} bytes for {n} images of {channels}×{height}×{width}",
+                    pixels.len()
+                ),
             ));
         }
         Ok(ImageSet {
             n,
+            channels,
             height,
             width,
             pixels,
         })
+    }
+
+    pub fn channels(&self) -> usize {
+        self.channels
     }
 
     pub fn len(&self) -> usize {
@@ -62,7 +87,7 @@ impl ImageSet {
         &self.pixels
     }
 
-    /// Bytes of pixel data (N·H·W).
+    /// Bytes of pixel data (N·C·H·W).
     pub fn byte_size(&self) -> usize {
         self.pixels.len()
     }
@@ -73,18 +98,23 @@ impl ImageSet {
         self.pixels.capacity()
     }
 
+    /// Bytes of one image (C·H·W).
+    pub fn image_len(&self) -> usize {
+        self.channels * self.height * self.width
+    }
+
     /// The bytes of image `i`, if it exists.
     pub fn image(&self, i: usize) -> Option<&[u8]> {
-        let size = self.height * self.width;
+        let size = self.image_len();
         (i < self.n).then(|| &self.pixels[i * size..(i + 1) * size])
     }
 
-    /// The images at `indices` as one f32 tensor, (B, 1, H, W) or (B, H·W).
+    /// The images at `indices` as one f32 tensor, (B, C, H, W) or (B, C·H·W).
     pub fn to_tensor(&self, indices: &[usize], transform: &Transform) -> Result<Tensor> {
         transform.validate()?;
-        let plan = Plan::new(transform, self.height, self.width);
+        let plan = Plan::new(transform, self.channels, self.height, self.width);
         let data = self.convert(indices, &plan)?;
-        let shape = transform.batch_shape(indices.len(), self.height, self.width);
+        let shape = transform.batch_shape_c(indices.len(), self.channels, self.height, self.width);
         Ok(Tensor::from_vec(data, &shape)?)
     }
 

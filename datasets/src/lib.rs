@@ -11,9 +11,12 @@
 //!   verification. A folder holds the files under their distributed names,
 //!   gzipped or not (`train-images-idx3-ubyte[.gz]`, `t10k-labels-idx1-ubyte[.gz]`, …).
 //! * [`dataset`]: the splits in memory, images kept as u8.
+//! * [`folder`]: image folders (PNG, JPEG, BMP, GIF, WebP) as torchvision's
+//!   `ImageFolder` with `Resize`, `CenterCrop`: decoded once into a u8 cache,
+//!   or by the loader's threads every epoch when the cache would not fit.
 //! * [`loader`]: seeded, per-epoch shuffled batches as f32 tensors in [−1, 1]
 //!   or [0, 1], optionally resized (bilinear, like torchvision's `Resize(64)`),
-//!   prepared by a background thread.
+//!   prepared by background threads.
 //!
 //! ```no_run
 //! use datasets::{load, DataLoader, DataSource, DatasetKind, LoaderConfig, Split};
@@ -28,6 +31,7 @@
 pub mod dataset;
 pub mod download;
 pub mod error;
+pub mod folder;
 pub mod idx;
 pub mod loader;
 pub mod source;
@@ -37,6 +41,7 @@ pub use dataset::{
     load, read_images, read_labels, Dataset, FashionMnist, ImageSet, Kmnist, Mnist, SplitData,
 };
 pub use error::{Error, Result};
+pub use folder::{FolderConfig, ImageFolder};
 pub use idx::{decode_idx, encode_idx, read_idx, write_idx, IdxArray, IdxData, IdxType};
 pub use loader::{Batch, DataLoader, Epoch, LoaderConfig};
 pub use source::{DataSource, DatasetKind, IdxFile, Mirror, Split};

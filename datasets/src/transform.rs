@@ -60,13 +60,18 @@ impl Transform {
         }
     }
 
-    /// Tensor shape of a batch of `b` images of (h, w).
+    /// Tensor shape of a batch of `b` grey images of (h, w).
     pub fn batch_shape(&self, b: usize, h: usize, w: usize) -> Vec<usize> {
+        self.batch_shape_c(b, 1, h, w)
+    }
+
+    /// Tensor shape of a batch of `b` images of `c` channels of (h, w).
+    pub fn batch_shape_c(&self, b: usize, c: usize, h: usize, w: usize) -> Vec<usize> {
         let (oh, ow) = self.output_hw(h, w);
         if self.flatten {
-            vec![b, oh * ow]
+            vec![b, c * oh * ow]
         } else {
-            vec![b, 1, oh, ow]
+            vec![b, c, oh, ow]
         }
     }
 }
@@ -80,12 +85,14 @@ pub(crate) struct Plan {
     /// u8 → final value when no resize is needed.
     direct: [f32; 256],
     resize: Option<(Axis, Axis)>,
+    /// Channel planes per image, each resized on its own.
+    pub channels: usize,
     pub in_hw: (usize, usize),
     pub out_hw: (usize, usize),
 }
 
 impl Plan {
-    pub fn new(t: &Transform, h: usize, w: usize) -> Plan {
+    pub fn new(t: &Transform, channels: usize, h: usize, w: usize) -> Plan {
         let mut to01 = [0f32; 256];
         let mut direct = [0f32; 256];
         for v in 0..256 {
@@ -99,22 +106,38 @@ impl Plan {
             to01,
             direct,
             resize,
+            channels,
             in_hw: (h, w),
             out_hw,
         }
     }
 
     pub fn out_len(&self) -> usize {
-        self.out_hw.0 * self.out_hw.1
+        self.channels * self.out_hw.0 * self.out_hw.1
     }
 
-    /// Converts one image (`in_hw` bytes) into `out` (`out_len()` floats).
-    /// `scratch` is reused between calls to avoid an allocation per image.
+    /// Converts one image (`channels` planes of `in_hw` bytes) into `out`
+    /// (`out_len()` floats). `scratch` is reused between calls to avoid an
+    /// allocation per image.
     pub fn apply(&self, img: &[u8], out: &mut [f32], scratch: &mut Vec<f32>) {
-        let Some((ay, ax)) = &self.resize else {
+        if self.resize.is_none() {
             for (o, &p) in out.iter_mut().zip(img) {
                 *o = self.direct[p as usize];
             }
+            return;
+        }
+        let in_plane = self.in_hw.0 * self.in_hw.1;
+        let out_plane = self.out_hw.0 * self.out_hw.1;
+        for (src, dst) in img
+            .chunks(in_plane.max(1))
+            .zip(out.chunks_mut(out_plane.max(1)))
+        {
+            self.apply_plane(src, dst, scratch);
+        }
+    }
+
+    fn apply_plane(&self, img: &[u8], out: &mut [f32], scratch: &mut Vec<f32>) {
+        let Some((ay, ax)) = &self.resize else {
             return;
         };
         scratch.clear();
@@ -189,6 +212,7 @@ mod tests {
                 resize: Some(3),
                 flatten: false,
             },
+            1,
             3,
             3,
         );
@@ -203,6 +227,7 @@ mod tests {
                 resize: Some(7),
                 ..Transform::default()
             },
+            1,
             2,
             2,
         );

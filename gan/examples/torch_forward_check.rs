@@ -38,7 +38,10 @@ fn main() -> gan::Result<()> {
     };
     let kind = ModelKind::from_name(model)
         .ok_or_else(|| Error::usage(format!("unknown model '{model}'")))?;
-    let (mut g, mut d) = kind.build(0)?;
+    // A colour run's files say so ("channels" metadata).
+    let g_path = PathBuf::from(dir).join("G.safetensors");
+    let channels = gan::train::state::channels_of(&g_path, &checkpoint::read(&g_path)?)?;
+    let (mut g, mut d) = kind.build_with_channels(0, channels)?;
     for (f, m) in [("G.safetensors", &g), ("D.safetensors", &d)] {
         let p = PathBuf::from(dir).join(f);
         checkpoint::load_into(&p, m.as_ref(), &checkpoint::read(&p)?)?;
@@ -68,7 +71,7 @@ fn main() -> gan::Result<()> {
         None => "n/a (dropout)".to_string(),
     };
     println!(
-        "{kind}: max |ours − PyTorch|: G eval {:.2e}, D eval {:.2e}, G train {g_train}",
+        "{kind} (nc {channels}): max |ours − PyTorch|: G eval {:.2e}, D eval {:.2e}, G train {g_train}",
         max_diff(&g_eval, get("g_eval")?)?,
         max_diff(&d_eval, get("d_eval")?)?,
     );

@@ -46,6 +46,37 @@ fn parse_lr(s: &str) -> Result<f64, String> {
     }
 }
 
+fn parse_channels(s: &str) -> Result<u64, String> {
+    match s.trim() {
+        "1" => Ok(1),
+        "3" => Ok(3),
+        _ => Err(format!("'{s}': expected 1 (grey) or 3 (RGB)")),
+    }
+}
+
+/// A byte count: digits with an optional K, M, G or T (powers of 1024).
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let (digits, shift) = match t.char_indices().last() {
+        Some((i, c)) if c.is_ascii_alphabetic() => {
+            let shift = match c.to_ascii_uppercase() {
+                'K' => 10,
+                'M' => 20,
+                'G' => 30,
+                'T' => 40,
+                _ => return Err(format!("'{s}': the unit must be K, M, G or T")),
+            };
+            (&t[..i], shift)
+        }
+        _ => (t, 0),
+    };
+    let v: u64 = digits
+        .parse()
+        .map_err(|_| format!("'{s}' is not a size (e.g. 512M, 2G, 0)"))?;
+    v.checked_mul(1u64 << shift)
+        .ok_or_else(|| format!("'{s}' is too large"))
+}
+
 fn parse_device(s: &str) -> Result<Device, String> {
     s.parse()
 }
@@ -61,15 +92,40 @@ pub struct TrainArgs {
 
     /// Data set to train on [default: the model's: fashion-mnist for mlp-small,
     /// kmnist for dcgan28, mnist for the others]. dcgan64 resizes the 28×28
-    /// images to 64×64 (bilinear, as torchvision's Resize(64))
-    #[arg(long, value_enum)]
+    /// images to 64×64 (bilinear, as torchvision's Resize(64)).
+    ///
+    /// folder: your own pictures, every PNG, JPEG, BMP, GIF (first frame) and
+    /// WebP under --data-dir, recursively, in sorted path order; subfolders
+    /// are class names, as torchvision's ImageFolder (recorded, unused by
+    /// these unconditional models); other files are skipped and counted.
+    /// Each image goes through the PyTorch DCGAN tutorial's transforms:
+    /// Resize(S) (shorter side to the model's side S: 64 for dcgan64, 28 for
+    /// the others; bilinear with antialiasing), CenterCrop(S), ToTensor(),
+    /// Normalize(0.5, 0.5) to [-1, 1]. An unreadable, corrupt or too small
+    /// (under 8 px) image stops with an error naming the file
+    #[arg(long, value_enum, verbatim_doc_comment)]
     pub dataset: Option<DatasetName>,
 
-    /// Directory holding the data set's IDX files, gzipped or not [default:
-    /// $GAN_DATA_DIR, else the repository's data/<dataset> (MNIST is shipped
-    /// there), else the download cache ~/.cache/gan-rs]
+    /// Directory holding the data set: the IDX files, gzipped or not
+    /// [default: $GAN_DATA_DIR, else the repository's data/<dataset> (MNIST is
+    /// shipped there), else the download cache ~/.cache/gan-rs]; for
+    /// --dataset folder, the folder of images (required)
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
+
+    /// Image channels for --dataset folder: 3 (RGB) or 1 (grey). Grey images
+    /// are replicated to RGB, colour ones converted to grey with ITU-R 601
+    /// luma (as PIL's convert("L")); alpha is dropped. dcgan64 and dcgan28
+    /// are built with nc = this (as models.py's _dcgan64(nc)); the MLPs take
+    /// 1 only [default: 3 when any image file is in colour, else 1]
+    #[arg(long, value_parser = parse_channels)]
+    pub channels: Option<u64>,
+
+    /// Decode the folder's images once into memory (u8, N × C × S × S) when
+    /// that fits in SIZE (bytes, or with K, M, G: 512M, 2G; 0: never),
+    /// else decode them on the loader's threads every epoch [default: 2G]
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub cache_limit: Option<u64>,
 
     /// Number of passes over the data [default: 30; 5 for the DCGANs]. With --resume, the new total
     /// (to train a finished run for longer)
@@ -111,7 +167,8 @@ pub struct TrainArgs {
     #[arg(long, value_name = "N", allow_negative_numbers = true, default_value_t = 100, value_parser = value_parser!(u64).range(1..=1_000_000))]
     pub log_every: u64,
 
-    /// Use only the first N batches of each epoch (quick trials and tests)
+    /// Use only the first N batches of each epoch (quick trials and tests;
+    /// the batches are drawn from the whole shuffled set)
     #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = value_parser!(u64).range(1..))]
     pub limit_batches: Option<u64>,
 
@@ -141,11 +198,12 @@ pub struct SampleArgs {
     pub count: u64,
 
     /// Write the images as an IDX file of unsigned bytes (N × H × W, MNIST's
-    /// format: 28 × 28, or 64 × 64 for dcgan64)
+    /// format: 28 × 28, or 64 × 64 for dcgan64; N × C × H × W for a model
+    /// trained in colour)
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
 
-    /// Write the images as a PNG grid, 10 per row
+    /// Write the images as a PNG grid, 10 per row (RGB for colour models)
     #[arg(long, value_name = "FILE.png")]
     pub grid: Option<PathBuf>,
 
@@ -170,6 +228,7 @@ pub struct EvalArgs {
     pub samples: PathBuf,
 
     /// Data set the samples imitate: its classifier and test set are used
+    /// (mnist, fashion-mnist or kmnist: there is no classifier for a folder)
     #[arg(long, value_enum, default_value = "mnist")]
     pub dataset: DatasetName,
 

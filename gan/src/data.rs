@@ -1,11 +1,15 @@
 //! The data sets as training sees them, through the `datasets` crate: images in
-//! [−1, 1] (ToTensor then Normalize(0.5, 0.5)) as (B, 1, H, W), resized
-//! bilinearly when the model wants another size (the DCGAN tutorial's
-//! `Resize(64)` of 28×28 MNIST for dcgan64), in an order
+//! [−1, 1] (ToTensor then Normalize(0.5, 0.5)) as (B, C, H, W), in an order
 //! shuffled per epoch from (seed, epoch) alone, so that a resumed run sees the
 //! very batches an uninterrupted one would.
+//!
+//! The IDX sets are grey, resized bilinearly when the model wants another
+//! size (the DCGAN tutorial's `Resize(64)` of 28×28 MNIST for dcgan64). An
+//! image folder (`--dataset folder`) is `ImageFolder` with `Resize(S)`,
+//! `CenterCrop(S)` to the model's side S, in 1 or 3 channels.
 
 use crate::error::{Error, Result};
+use datasets::folder::{FolderConfig, ImageFolder};
 use datasets::{DataLoader, DatasetKind, LoaderConfig, Split, Transform};
 use std::path::Path;
 use tensor::Tensor;
@@ -15,17 +19,24 @@ pub enum DatasetName {
     Mnist,
     FashionMnist,
     Kmnist,
+    /// Every image under --data-dir, as torchvision's ImageFolder.
+    Folder,
 }
 
 impl DatasetName {
     pub fn name(self) -> &'static str {
-        self.kind().name()
+        match self.kind() {
+            Some(k) => k.name(),
+            None => "folder",
+        }
     }
-    pub fn kind(self) -> DatasetKind {
+    /// The IDX data set, `None` for an image folder.
+    pub fn kind(self) -> Option<DatasetKind> {
         match self {
-            DatasetName::Mnist => DatasetKind::Mnist,
-            DatasetName::FashionMnist => DatasetKind::FashionMnist,
-            DatasetName::Kmnist => DatasetKind::Kmnist,
+            DatasetName::Mnist => Some(DatasetKind::Mnist),
+            DatasetName::FashionMnist => Some(DatasetKind::FashionMnist),
+            DatasetName::Kmnist => Some(DatasetKind::Kmnist),
+            DatasetName::Folder => None,
         }
     }
     pub fn from_name(s: &str) -> Option<DatasetName> {
@@ -33,6 +44,7 @@ impl DatasetName {
             DatasetName::Mnist,
             DatasetName::FashionMnist,
             DatasetName::Kmnist,
+            DatasetName::Folder,
         ]
         .into_iter()
         .find(|d| d.name() == s)
@@ -50,50 +62,116 @@ impl From<datasets::Error> for Error {
     }
 }
 
+/// How to open a training set.
+#[derive(Clone, Debug)]
+pub struct DataOptions<'a> {
+    pub dir: Option<&'a Path>,
+    pub batch: usize,
+    pub seed: u64,
+    /// (C, H, W) the model takes; C is ignored for folders (see `channels`).
+    pub image: [usize; 3],
+    /// `--channels`: for folders, `None` means 3 when any image is in colour.
+    pub channels: Option<usize>,
+    /// `--cache-limit` in bytes (folders only).
+    pub cache_limit: u64,
+    /// Progress bars while a folder is listed and decoded.
+    pub progress: bool,
+}
+
 /// A training split with its seeded loader.
 pub struct DataSource {
     pub name: DatasetName,
     loader: DataLoader,
-    transform: Transform,
+    /// A line saying what was opened (folders: counts, channels, cache).
+    pub summary: Option<String>,
 }
 
 impl DataSource {
-    /// Load the training split of `name` from `dir` (else the shipped data/ folder,
-    /// else the cache, downloading there when possible), batched by `batch` with
-    /// the order drawn from `seed`. Square images are resized to a square
-    /// `image` (C, H, W) of another size, as torchvision's `Resize(H)`
-    /// (bilinear, no antialiasing); any other mismatch is left for the caller
-    /// to report (`image_shape`).
-    pub fn open(
-        name: DatasetName,
-        dir: Option<&Path>,
-        batch: usize,
-        seed: u64,
-        image: [usize; 3],
-    ) -> Result<DataSource> {
-        let source = datasets::DataSource::new().with_data_dir(dir.map(Path::to_path_buf));
-        let split = datasets::load(name.kind(), Split::Train, &source)?;
+    /// Load the training split of `name` (IDX: from `dir`, else the shipped
+    /// data/ folder, else the cache, downloading there when possible; a
+    /// folder: `dir`). Square IDX images are resized to a square `image` of
+    /// another size, as torchvision's `Resize(H)` (bilinear, no
+    /// antialiasing); any other mismatch is left for the caller to report
+    /// (`image_shape`).
+    pub fn open(name: DatasetName, o: &DataOptions) -> Result<DataSource> {
+        let cfg = |transform| LoaderConfig {
+            batch_size: o.batch.max(1),
+            shuffle: true,
+            drop_last: false,
+            seed: o.seed,
+            transform,
+            prefetch: 2,
+            workers: 0,
+        };
+        let Some(kind) = name.kind() else {
+            return Self::open_folder(o, cfg(Transform::default()));
+        };
+        if let Some(c) = o.channels.filter(|c| *c != 1) {
+            return Err(Error::usage(format!(
+                "--channels {c}: {} is grey; --channels is for --dataset folder",
+                name.name()
+            )));
+        }
+        let source = datasets::DataSource::new().with_data_dir(o.dir.map(Path::to_path_buf));
+        let split = datasets::load(kind, Split::Train, &source)?;
         let (h, w) = (split.images.height(), split.images.width());
-        let [_, th, tw] = image;
+        let [_, th, tw] = o.image;
         let transform = Transform {
             resize: (h == w && th == tw && th != h).then_some(th),
             ..Transform::default()
         };
-        let loader = DataLoader::from_split(
-            split,
-            LoaderConfig {
-                batch_size: batch.max(1),
-                shuffle: true,
-                drop_last: false,
-                seed,
-                transform,
-                prefetch: 2,
-            },
-        )?;
+        let loader = DataLoader::from_split(split, cfg(transform))?;
         Ok(DataSource {
             name,
             loader,
-            transform,
+            summary: None,
+        })
+    }
+
+    fn open_folder(o: &DataOptions, cfg: LoaderConfig) -> Result<DataSource> {
+        let dir = o.dir.ok_or_else(|| {
+            Error::usage("--dataset folder needs --data-dir DIR, the folder of images")
+        })?;
+        let [_, h, w] = o.image;
+        if h != w {
+            return Err(Error::usage(format!(
+                "the model takes {h}×{w} images; folders give squares"
+            )));
+        }
+        let folder = ImageFolder::open(
+            dir,
+            &FolderConfig {
+                size: h,
+                channels: o.channels,
+                cache_limit: o.cache_limit,
+                progress: o.progress,
+                ..FolderConfig::default()
+            },
+        )?;
+        let l = &folder.files.listing;
+        let mb = folder.cache_bytes as f64 / 1e6;
+        let summary = format!(
+            "{}: {} images in {} class folders ({} other files skipped; {} in colour) -> {} channel(s) of {h}×{h}, {}",
+            dir.display(),
+            folder.len(),
+            l.classes.len(),
+            l.skipped,
+            folder.colour_files,
+            folder.channels(),
+            if folder.is_cached() {
+                format!("decoded once into a u8 cache of {mb:.1} MB")
+            } else {
+                format!(
+                    "decoded on the loader's threads every epoch (a cache would need {mb:.1} MB, over --cache-limit {:.1} MB)",
+                    o.cache_limit as f64 / 1e6
+                )
+            }
+        );
+        let loader = DataLoader::from_folder(&folder, cfg)?;
+        Ok(DataSource {
+            name: DatasetName::Folder,
+            loader,
+            summary: Some(summary),
         })
     }
 
@@ -105,9 +183,7 @@ impl DataSource {
     }
     /// (C, H, W) of the images as batches hold them (after any resize).
     pub fn image_shape(&self) -> [usize; 3] {
-        let im = self.loader.images();
-        let (h, w) = self.transform.output_hw(im.height(), im.width());
-        [1, h, w]
+        self.loader.image_chw()
     }
 
     /// Batches in one epoch (the last one may be short, as DataLoader's default).
@@ -133,9 +209,6 @@ impl DataSource {
     pub fn first_images(&self, n: usize) -> Result<Tensor> {
         let order = self.loader.order(0);
         let n = n.min(order.len());
-        Ok(self
-            .loader
-            .images()
-            .to_tensor(&order[..n], &self.transform)?)
+        Ok(self.loader.batch_of(&order[..n])?.images)
     }
 }

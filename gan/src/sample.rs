@@ -15,6 +15,26 @@ use std::path::Path;
 /// Images generated per forward pass.
 const CHUNK: usize = 1000;
 
+/// Whether `kind`'s generator for `channels` has exactly the keys and shapes of `l`.
+fn fits(kind: ModelKind, channels: usize, l: &Loaded) -> bool {
+    kind.build_with_channels(0, channels).is_ok_and(|(g, _)| {
+        let sd = g.state_dict();
+        sd.len() == l.tensors.len()
+            && sd
+                .iter()
+                .all(|(n, t)| l.tensors.get(n).is_some_and(|x| x.shape() == t.shape()))
+    })
+}
+
+/// The image channels of a G file: its metadata, else (files saved from
+/// PyTorch) whichever of 1 or 3 its shapes fit.
+fn channels_of(path: &Path, l: &Loaded, kind: ModelKind) -> Result<usize> {
+    if l.meta.contains_key("channels") {
+        return crate::train::state::channels_of(path, l);
+    }
+    Ok([1, 3].into_iter().find(|&c| fits(kind, c, l)).unwrap_or(1))
+}
+
 /// The model a G file is of: from its metadata, `--model`, or its keys and shapes.
 fn model_of(path: &Path, l: &Loaded, flag: Option<ModelKind>) -> Result<ModelKind> {
     if let Some(m) = l.meta.get("model") {
@@ -31,18 +51,9 @@ fn model_of(path: &Path, l: &Loaded, flag: Option<ModelKind>) -> Result<ModelKin
     if let Some(f) = flag {
         return Ok(f);
     }
-    let fits = |k: ModelKind| -> bool {
-        k.build(0).is_ok_and(|(g, _)| {
-            let sd = g.state_dict();
-            sd.len() == l.tensors.len()
-                && sd
-                    .iter()
-                    .all(|(n, t)| l.tensors.get(n).is_some_and(|x| x.shape() == t.shape()))
-        })
-    };
     ModelKind::ALL
         .into_iter()
-        .find(|k| fits(*k))
+        .find(|&k| fits(k, 1, l) || fits(k, 3, l))
         .ok_or_else(|| {
             Error::checkpoint(
                 path,
@@ -61,7 +72,8 @@ pub fn sample(a: &SampleArgs) -> Result<()> {
     let l = checkpoint::read(&path)?;
     let kind = model_of(&path, &l, a.model)?;
     check_model_file(&path, &l, kind, "G", None)?;
-    let (mut g, _) = kind.build(0)?;
+    let channels = channels_of(&path, &l, kind)?;
+    let (mut g, _) = kind.build_with_channels(0, channels)?;
     // Loaded on the CPU, then moved: the file is the same from any device.
     checkpoint::load_into(&path, g.as_ref(), &l)?;
     g.to_device(a.device)?;
@@ -69,7 +81,7 @@ pub fn sample(a: &SampleArgs) -> Result<()> {
     // Eval mode: no dropout, and batchnorm with the running statistics (see
     // `Gan::generate` for why not the tutorials' train mode).
     g.set_training(false);
-    let spec = kind.spec();
+    let spec = kind.spec_with_channels(channels);
     let n = a.count as usize;
     let mut rng = stream_rng(a.seed, SAMPLE);
     let mut values = Vec::with_capacity(n * spec.image_numel());
@@ -81,16 +93,27 @@ pub fn sample(a: &SampleArgs) -> Result<()> {
         let out = no_grad(|| g.forward(&Var::constant(z), &mut Fwd::new(&mut rng)))?;
         values.extend(out.data().to_vec_f32()?);
     }
-    let [_, h, w] = spec.image;
+    let [c, h, w] = spec.image;
     if let Some(out) = &a.out {
-        idx_write::write_u8(out, &values, n, h, w)?;
+        // Grey as MNIST's N × H × W; colour as N × C × H × W.
+        let dims = if c == 1 {
+            vec![n, h, w]
+        } else {
+            vec![n, c, h, w]
+        };
+        idx_write::write_u8_dims(out, &values, &dims)?;
+        let what = if c == 1 {
+            String::new()
+        } else {
+            format!("{c}×")
+        };
         println!(
-            "wrote {n} images of {h}×{w} from {kind} to {} (IDX u8)",
+            "wrote {n} images of {what}{h}×{w} from {kind} to {} (IDX u8)",
             out.display()
         );
     }
     if let Some(p) = &a.grid {
-        grid::save_grid(p, &values, n, h, w, 10)?;
+        grid::save_grid_c(p, &values, n, spec.image, 10)?;
         println!("wrote a grid of {n} images to {}", p.display());
     }
     Ok(())

@@ -206,6 +206,7 @@ pub fn train(train: SplitData, progress: bool) -> Result<(Classifier, TrainRepor
             seed: TRAIN_SEED,
             transform: Transform::default(),
             prefetch: 2,
+            workers: 0,
         },
     )?;
     let mut rng = StdRng::seed_from_u64(TRAIN_SEED);

@@ -53,7 +53,11 @@ pub fn run(o: &EvalOptions) -> Result<()> {
 pub fn run_cli(a: &crate::cli::EvalArgs) -> Result<()> {
     run(&EvalOptions {
         samples: a.samples.clone(),
-        dataset: a.dataset.kind(),
+        dataset: a.dataset.kind().ok_or_else(|| {
+            crate::Error::usage(
+                "gan eval --dataset folder: the evaluation classifier exists for mnist, fashion-mnist and kmnist only",
+            )
+        })?,
         data_dir: a.data_dir.clone(),
         cache_dir: None,
         json: a.json,

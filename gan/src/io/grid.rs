@@ -1,20 +1,22 @@
 //! Image grids as torchvision's `make_grid` + `save_image` build them: `nrow`
 //! tiles per row, `padding` pixels of black between and around the tiles, values
-//! mapped from [−1, 1] to [0, 255]. Written as 8-bit grayscale PNG (torchvision
-//! writes the same values into three equal channels).
+//! mapped from [−1, 1] to [0, 255]. Grey images are written as 8-bit
+//! grayscale PNG (torchvision writes the same values into three equal
+//! channels), colour ones as 8-bit RGB.
 
 use super::{to_u8, write_atomic};
 use crate::error::{Error, Result};
 use std::path::Path;
 
-/// A grayscale picture.
+/// A picture of 8-bit pixels, 1 (grey) or 3 (RGB, interleaved) channels.
 pub struct Gray {
     pub width: usize,
     pub height: usize,
+    pub channels: usize,
     pub pixels: Vec<u8>,
 }
 
-/// Lay out `n` images of h×w (values in [−1, 1], row-major, one after another).
+/// Lay out `n` grey images of h×w (values in [−1, 1], row-major, one after another).
 pub fn make_grid(
     values: &[f32],
     n: usize,
@@ -23,38 +25,54 @@ pub fn make_grid(
     nrow: usize,
     padding: usize,
 ) -> Result<Gray> {
-    if n == 0 || h == 0 || w == 0 || values.len() != n * h * w {
+    make_grid_c(values, n, 1, h, w, nrow, padding)
+}
+
+/// Lay out `n` images of c×h×w (planar, as the models make them) into one
+/// picture of c interleaved channels.
+pub fn make_grid_c(
+    values: &[f32],
+    n: usize,
+    c: usize,
+    h: usize,
+    w: usize,
+    nrow: usize,
+    padding: usize,
+) -> Result<Gray> {
+    if n == 0 || c == 0 || h == 0 || w == 0 || values.len() != n * c * h * w {
         return Err(Error::usage(format!(
-            "grid: {} values do not make {n} images of {h}×{w}",
+            "grid: {} values do not make {n} images of {c}×{h}×{w}",
             values.len()
         )));
     }
-    if n == 1 {
-        // make_grid returns a single image as it is, without padding.
-        return Ok(Gray {
-            width: w,
-            height: h,
-            pixels: values.iter().map(|&v| to_u8(v)).collect(),
-        });
-    }
-    let xmaps = nrow.clamp(1, n);
+    // make_grid returns a single image as it is, without padding.
+    let (xmaps, padding) = if n == 1 {
+        (1, 0)
+    } else {
+        (nrow.clamp(1, n), padding)
+    };
     let ymaps = n.div_ceil(xmaps);
     let (th, tw) = (h + padding, w + padding);
     let (gh, gw) = (ymaps * th + padding, xmaps * tw + padding);
-    let mut pixels = vec![0u8; gh * gw];
+    let mut pixels = vec![0u8; gh * gw * c];
+    let plane = h * w;
     for k in 0..n {
         let (y0, x0) = ((k / xmaps) * th + padding, (k % xmaps) * tw + padding);
-        let img = &values[k * h * w..(k + 1) * h * w];
+        let img = &values[k * c * plane..(k + 1) * c * plane];
         for r in 0..h {
-            let row = &mut pixels[(y0 + r) * gw + x0..(y0 + r) * gw + x0 + w];
-            for (p, &v) in row.iter_mut().zip(&img[r * w..(r + 1) * w]) {
-                *p = to_u8(v);
+            let row_start = ((y0 + r) * gw + x0) * c;
+            let row = &mut pixels[row_start..row_start + w * c];
+            for (x, px) in row.chunks_exact_mut(c).enumerate() {
+                for (ch, p) in px.iter_mut().enumerate() {
+                    *p = to_u8(img[ch * plane + r * w + x]);
+                }
             }
         }
     }
     Ok(Gray {
         width: gw,
         height: gh,
+        channels: c,
         pixels,
     })
 }
@@ -81,7 +99,7 @@ pub fn encode_png(width: usize, height: usize, channels: usize, pixels: &[u8]) -
     Ok(out)
 }
 
-/// Save images as a grid PNG (`nrow` per row, padding 2), written atomically.
+/// Save grey images as a grid PNG (`nrow` per row, padding 2), written atomically.
 pub fn save_grid(
     path: &Path,
     values: &[f32],
@@ -90,8 +108,20 @@ pub fn save_grid(
     w: usize,
     nrow: usize,
 ) -> Result<()> {
-    let g = make_grid(values, n, h, w, nrow, 2)?;
-    write_atomic(path, &encode_png(g.width, g.height, 1, &g.pixels)?)
+    save_grid_c(path, values, n, [1, h, w], nrow)
+}
+
+/// Save images of `chw` (grey or RGB) as a grid PNG, written atomically.
+pub fn save_grid_c(
+    path: &Path,
+    values: &[f32],
+    n: usize,
+    chw: [usize; 3],
+    nrow: usize,
+) -> Result<()> {
+    let [c, h, w] = chw;
+    let g = make_grid_c(values, n, c, h, w, nrow, 2)?;
+    write_atomic(path, &encode_png(g.width, g.height, c, &g.pixels)?)
 }
 
 #[cfg(test)]
@@ -111,5 +141,16 @@ mod tests {
         let g = make_grid(&[0.0; 3 * 4], 3, 2, 2, 2, 1).unwrap();
         assert_eq!((g.width, g.height), (7, 7));
         assert!(encode_png(g.width, g.height, 1, &g.pixels).is_ok());
+        // Colour: planar tiles become interleaved RGB; the channels stay apart.
+        let mut v = vec![-1.0f32; 2 * 3 * 4];
+        v[4..8].fill(1.0); // image 0, green plane
+        v[12 + 8..24].fill(1.0); // image 1, blue plane
+        let g = make_grid_c(&v, 2, 3, 2, 2, 2, 2).unwrap();
+        assert_eq!((g.width, g.height, g.channels), (10, 6, 3));
+        let at = |y: usize, x: usize| &g.pixels[(y * 10 + x) * 3..(y * 10 + x) * 3 + 3];
+        assert_eq!(at(2, 2), [0, 255, 0]);
+        assert_eq!(at(3, 7), [0, 0, 255]);
+        assert_eq!(at(0, 0), [0, 0, 0]);
+        assert!(encode_png(g.width, g.height, 3, &g.pixels).is_ok());
     }
 }

@@ -1,6 +1,6 @@
 //! `dcgan64`: `_dcgan64` of models.py, the PyTorch DCGAN tutorial's network
-//! for 64×64 images (one channel here: MNIST resized), ngf = ndf = 64, no
-//! biases, DCGAN initialisation.
+//! for 64×64 images, `nc` channels as `_dcgan64(nc)` (1 for MNIST resized, 3
+//! for colour image folders), ngf = ndf = 64, no biases, DCGAN initialisation.
 
 use super::dcgan::{bn, conv, conv_t, dcgan_sequential, Layer};
 use crate::nn::{Activation, Sequential};
@@ -11,10 +11,9 @@ use tensor::Result;
 pub const NZ: usize = 100;
 const NGF: usize = 64;
 const NDF: usize = 64;
-const NC: usize = 1;
 
-/// z (B, 100, 1, 1) → 4×4 → 8×8 → 16×16 → 32×32 → (B, 1, 64, 64), tanh.
-pub fn generator<R: Rng + ?Sized>(rng: &mut R) -> Result<Sequential> {
+/// z (B, 100, 1, 1) → 4×4 → 8×8 → 16×16 → 32×32 → (B, nc, 64, 64), tanh.
+pub fn generator<R: Rng + ?Sized>(nc: usize, rng: &mut R) -> Result<Sequential> {
     use Activation::{Relu, Tanh};
     let layers = vec![
         conv_t(NZ, NGF * 8, 4, 1, 0, rng)?,
@@ -29,18 +28,18 @@ pub fn generator<R: Rng + ?Sized>(rng: &mut R) -> Result<Sequential> {
         conv_t(NGF * 2, NGF, 4, 2, 1, rng)?,
         bn(NGF)?,
         Layer::Act(Relu),
-        conv_t(NGF, NC, 4, 2, 1, rng)?,
+        conv_t(NGF, nc, 4, 2, 1, rng)?,
         Layer::Act(Tanh),
     ];
     dcgan_sequential(layers, rng)
 }
 
-/// x (B, 1, 64, 64) → 32×32 → 16×16 → 8×8 → 4×4 → (B, 1, 1, 1), sigmoid. The
+/// x (B, nc, 64, 64) → 32×32 → 16×16 → 8×8 → 4×4 → (B, 1, 1, 1), sigmoid. The
 /// first block has no batch norm.
-pub fn discriminator<R: Rng + ?Sized>(rng: &mut R) -> Result<Sequential> {
+pub fn discriminator<R: Rng + ?Sized>(nc: usize, rng: &mut R) -> Result<Sequential> {
     use Activation::{LeakyRelu, Sigmoid};
     let layers = vec![
-        conv(NC, NDF, 4, 2, 1, rng)?,
+        conv(nc, NDF, 4, 2, 1, rng)?,
         Layer::Act(LeakyRelu(0.2)),
         conv(NDF, NDF * 2, 4, 2, 1, rng)?,
         bn(NDF * 2)?,

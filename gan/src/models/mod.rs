@@ -106,9 +106,43 @@ impl ModelKind {
         }
     }
 
+    /// Whether the model takes images of `channels` channels: the DCGANs 1
+    /// or 3 (`nc`), the MLPs 1 (their layer sizes are 28·28).
+    pub fn supports_channels(self, channels: usize) -> bool {
+        match self {
+            ModelKind::Dcgan28 | ModelKind::Dcgan64 => channels == 1 || channels == 3,
+            _ => channels == 1,
+        }
+    }
+
+    /// `spec()` for images of `channels` channels (see `supports_channels`).
+    pub fn spec_with_channels(self, channels: usize) -> Spec {
+        let mut s = self.spec();
+        s.image[0] = channels;
+        s
+    }
+
     /// Build (G, D) with PyTorch's default initialisation, each from its own
     /// stream derived from `seed`.
     pub fn build(self, seed: u64) -> Result<(Box<dyn Module>, Box<dyn Module>)> {
+        self.build_with_channels(seed, 1)
+    }
+
+    /// `build` for images of `channels` channels: `_dcgan64(nc)`, and
+    /// dcgan28 with `nc` in place of its 1. The same seed and 1 channel give
+    /// `build`'s very weights.
+    pub fn build_with_channels(
+        self,
+        seed: u64,
+        channels: usize,
+    ) -> Result<(Box<dyn Module>, Box<dyn Module>)> {
+        if !self.supports_channels(channels) {
+            return Err(tensor::Error::InvalidArgument {
+                op: "build",
+                msg: format!("{self} takes images of 1 channel, not {channels}"),
+                shape: vec![channels],
+            });
+        }
         let mut rg =
             StdRng::seed_from_u64(crate::train::noise::mix(seed, crate::train::noise::INIT_G));
         let mut rd =
@@ -127,12 +161,12 @@ impl ModelKind {
                 Box::new(mlp_dropout::DropD::new(&mut rd)?),
             ),
             ModelKind::Dcgan28 => (
-                Box::new(dcgan28::generator(&mut rg)?),
-                Box::new(dcgan28::discriminator(&mut rd)?),
+                Box::new(dcgan28::generator(channels, &mut rg)?),
+                Box::new(dcgan28::discriminator(channels, &mut rd)?),
             ),
             ModelKind::Dcgan64 => (
-                Box::new(dcgan64::generator(&mut rg)?),
-                Box::new(dcgan64::discriminator(&mut rd)?),
+                Box::new(dcgan64::generator(channels, &mut rg)?),
+                Box::new(dcgan64::discriminator(channels, &mut rd)?),
             ),
         })
     }
@@ -213,125 +247,4 @@ impl Spec {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parameter_counts_match_pytorch() {
-        let want = [
-            (ModelKind::Mlp, 283_920, 267_009),
-            (ModelKind::MlpSmall, 114_064, 100_609),
-            (ModelKind::MlpDropout, 114_800, 110_849),
-            (ModelKind::Dcgan28, 305_480, 128_016),
-            (ModelKind::Dcgan64, 3_574_656, 2_763_520),
-        ];
-        for (k, g, d) in want {
-            let (mg, md) = k.build(0).unwrap();
-            assert_eq!(mg.num_parameters(), g, "{k} G");
-            assert_eq!(md.num_parameters(), d, "{k} D");
-        }
-    }
-
-    #[test]
-    fn state_dict_names_are_pytorchs() {
-        let names = |m: &dyn Module| -> Vec<String> {
-            m.named_parameters().into_iter().map(|(n, _)| n).collect()
-        };
-        let (g, d) = ModelKind::Mlp.build(0).unwrap();
-        assert_eq!(
-            names(g.as_ref()),
-            ["0.weight", "0.bias", "2.weight", "2.bias", "4.weight", "4.bias"]
-        );
-        assert_eq!(names(d.as_ref()), names(g.as_ref()));
-        let (g, d) = ModelKind::MlpSmall.build(0).unwrap();
-        assert_eq!(
-            names(g.as_ref()),
-            ["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"]
-        );
-        assert_eq!(names(d.as_ref()), names(g.as_ref()));
-        let (g, _) = ModelKind::MlpDropout.build(0).unwrap();
-        assert_eq!(names(g.as_ref()).len(), 8);
-        assert_eq!(names(g.as_ref())[7], "fc4.bias");
-    }
-
-    /// Every key of a DCGAN's `state_dict()` (PyTorch 2's, listed from
-    /// models.py): weights of the convolutions at `convs`, weight, bias,
-    /// running_mean, running_var (f32) and num_batches_tracked (int64) of the
-    /// batch norms at `bns`. Sorted, as safetensors stores them.
-    fn dcgan_keys(convs: &[usize], bns: &[usize]) -> (Vec<String>, Vec<String>) {
-        let mut f32s: Vec<String> = convs.iter().map(|i| format!("{i}.weight")).collect();
-        for i in bns {
-            for n in ["weight", "bias", "running_mean", "running_var"] {
-                f32s.push(format!("{i}.{n}"));
-            }
-        }
-        let mut counts: Vec<String> = bns
-            .iter()
-            .map(|i| format!("{i}.num_batches_tracked"))
-            .collect();
-        f32s.sort();
-        counts.sort();
-        (f32s, counts)
-    }
-
-    fn keys_of(m: &dyn Module) -> (Vec<String>, Vec<String>) {
-        let mut f32s: Vec<String> = m.state_dict().into_iter().map(|(n, _)| n).collect();
-        let mut counts: Vec<String> = m.named_counts().into_iter().map(|(n, _)| n).collect();
-        f32s.sort();
-        counts.sort();
-        (f32s, counts)
-    }
-
-    #[test]
-    fn dcgan_state_dict_names_are_pytorchs() {
-        let (g, d) = ModelKind::Dcgan28.build(0).unwrap();
-        assert_eq!(keys_of(g.as_ref()), dcgan_keys(&[0, 3, 6, 9], &[1, 4, 7]));
-        assert_eq!(keys_of(d.as_ref()), dcgan_keys(&[0, 2, 5, 8], &[3, 6]));
-        let (g, d) = ModelKind::Dcgan64.build(0).unwrap();
-        assert_eq!(
-            keys_of(g.as_ref()),
-            dcgan_keys(&[0, 3, 6, 9, 12], &[1, 4, 7, 10])
-        );
-        assert_eq!(
-            keys_of(d.as_ref()),
-            dcgan_keys(&[0, 2, 5, 8, 11], &[3, 6, 9])
-        );
-        // The first G layer is ConvTranspose2d(100, 512, 4): PyTorch's (in, out, kH, kW).
-        assert_eq!(g.named_parameters()[0].1.shape(), [100, 512, 4, 4]);
-    }
-
-    /// `dcgan_init`: conv weights N(0, 0.02), batchnorm weights N(1, 0.02),
-    /// biases 0; running statistics at their defaults, nothing counted yet.
-    #[test]
-    fn dcgan_init_as_models_py() {
-        let (g, d) = ModelKind::Dcgan64.build(3).unwrap();
-        let stats = |v: &[f32]| {
-            let n = v.len() as f64;
-            let m = v.iter().map(|&x| x as f64).sum::<f64>() / n;
-            let var = v.iter().map(|&x| (x as f64 - m).powi(2)).sum::<f64>() / n;
-            (m, var.sqrt())
-        };
-        for m in [&g, &d] {
-            for (name, t) in m.state_dict() {
-                let v = t.to_vec_f32().unwrap();
-                let (mean, std) = stats(&v);
-                let is_bn = m
-                    .named_counts()
-                    .iter()
-                    .any(|(c, _)| name.split('.').next() == c.split('.').next());
-                let want = match (is_bn, name.rsplit('.').next().unwrap()) {
-                    (false, "weight") => Some((0.0, 0.02)),
-                    (true, "weight") => Some((1.0, 0.02)),
-                    (true, "bias" | "running_mean") => Some((0.0, 0.0)),
-                    (true, "running_var") => Some((1.0, 0.0)),
-                    _ => None,
-                };
-                let (wm, ws) = want.unwrap_or_else(|| panic!("unexpected key {name}"));
-                // Loose bounds: the smallest tensors have 64 values.
-                assert!((mean - wm).abs() < 0.01, "{name}: mean {mean}");
-                assert!((std - ws).abs() < 0.006, "{name}: std {std}");
-            }
-            assert!(m.named_counts().iter().all(|(_, c)| c.get() == 0));
-        }
-    }
-}
+mod tests;

@@ -2,18 +2,19 @@
 //! bar, log.csv, real_images.png, a sample grid per epoch, losses.png and the
 //! checkpoint after every epoch (and on Ctrl-C).
 
+use super::args::{check_resume_channels, check_resume_flags, fresh_settings, next_run_dir};
 use super::noise::{sample_z, step_rng, stream_rng, FIXED_NOISE};
-use super::report::{describe, mean_stats, progress_bar, row};
-use super::state::{self, LogAcc, Position, Settings, STATE_FILE};
+use super::report::{describe, mean_stats, progress_bar, row, DataWait};
+use super::state::{self, LogAcc, Position, STATE_FILE};
 use super::step::PendingStats;
 use super::{Gan, StepStats};
 use crate::cli::{check_device, TrainArgs};
-use crate::data::{DataSource, DatasetName};
+use crate::data::{DataOptions, DataSource, DatasetName};
 use crate::error::{Error, Result};
 use crate::eval::hook::EvalLog;
 use crate::io::csv::CsvLog;
 use crate::io::{grid, plot};
-use crate::models::{ModelKind, OptKind};
+use crate::models::OptKind;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
@@ -51,94 +52,59 @@ pub struct Outcome {
     pub last: Option<StepStats>,
 }
 
-/// The first `runs/<model>-N` that does not exist.
-fn next_run_dir(model: ModelKind) -> PathBuf {
-    (1..)
-        .map(|i| PathBuf::from("runs").join(format!("{}-{i}", model.name())))
-        .find(|p| !p.exists())
-        .expect("an unused index exists")
-}
-
-fn fresh_settings(a: &TrainArgs) -> Settings {
-    let model = a.model.unwrap_or(ModelKind::Mlp);
-    let spec = model.spec();
-    Settings {
-        model,
-        dataset: a
-            .dataset
-            .unwrap_or_else(|| DatasetName::from_name(spec.dataset).unwrap_or(DatasetName::Mnist)),
-        data_dir: a.data_dir.clone(),
-        epochs: a.epochs.map_or(spec.epochs, |e| e as usize),
-        batch: a.batch_size.map_or(spec.batch, |b| b as usize),
-        lr: a.lr.unwrap_or(spec.lr),
-        seed: a.seed.unwrap_or(0),
-        log_every: a.log_every,
-        limit_batches: a.limit_batches,
-    }
-}
-
-/// Flags given with --resume must agree with the run's own settings.
-fn check_resume_flags(a: &TrainArgs, s: &mut Settings) -> Result<()> {
-    let clash = |flag: &str, given: String, stored: String| {
-        Error::usage(format!(
-            "--resume: the run was started with {flag} {stored}, not {given}; drop {flag} (or start a new run)"
-        ))
-    };
-    if let Some(m) = a.model.filter(|m| *m != s.model) {
-        return Err(clash("--model", m.to_string(), s.model.to_string()));
-    }
-    if let Some(d) = a.dataset.filter(|d| *d != s.dataset) {
-        return Err(clash("--dataset", d.name().into(), s.dataset.name().into()));
-    }
-    if let Some(b) = a.batch_size.filter(|b| *b as usize != s.batch) {
-        return Err(clash("--batch-size", b.to_string(), s.batch.to_string()));
-    }
-    if let Some(l) = a.lr.filter(|l| *l != s.lr) {
-        return Err(clash("--lr", l.to_string(), s.lr.to_string()));
-    }
-    if let Some(x) = a.seed.filter(|x| *x != s.seed) {
-        return Err(clash("--seed", x.to_string(), s.seed.to_string()));
-    }
-    if a.limit_batches.is_some() && a.limit_batches != s.limit_batches {
-        return Err(clash(
-            "--limit-batches",
-            format!("{:?}", a.limit_batches),
-            format!("{:?}", s.limit_batches),
-        ));
-    }
-    if let Some(e) = a.epochs {
-        s.epochs = e as usize;
-    }
-    if a.data_dir.is_some() {
-        s.data_dir = a.data_dir.clone();
-    }
-    Ok(())
-}
-
 /// Train as `a` says: a new run, or the continuation of `--resume DIR`.
 pub fn train(a: &TrainArgs) -> Result<Outcome> {
     check_device(a.device)?;
-    let (mut s, mut pos, mut acc, mut gan, dir, fresh) = match &a.resume {
+    let (mut s, mut pos, mut acc, resumed, dir, fresh) = match &a.resume {
         Some(dir) => {
             let r = state::load(dir, a.device)?;
             let mut s = r.settings;
             check_resume_flags(a, &mut s)?;
-            (s, r.pos, r.acc, r.gan, dir.clone(), false)
+            check_resume_channels(a, r.gan.spec.image[0])?;
+            (s, r.pos, r.acc, Some(r.gan), dir.clone(), false)
         }
         None => {
             let s = fresh_settings(a);
             let dir = a.out.clone().unwrap_or_else(|| next_run_dir(s.model));
-            let gan = Gan::new_on(s.model, s.seed, s.lr, a.device)?;
-            (s, Position::default(), LogAcc::default(), gan, dir, true)
+            (s, Position::default(), LogAcc::default(), None, dir, true)
         }
+    };
+    if a.eval_every.is_some() && s.dataset.kind().is_none() {
+        return Err(eval_needs_idx());
+    }
+    let channels = match &resumed {
+        Some(g) => Some(g.spec.image[0]),
+        None => a.channels.map(|c| c as usize),
     };
     let data = DataSource::open(
         s.dataset,
-        s.data_dir.as_deref(),
-        s.batch,
-        s.seed,
-        gan.spec.image,
+        &DataOptions {
+            dir: s.data_dir.as_deref(),
+            batch: s.batch,
+            seed: s.seed,
+            image: s.model.spec().image,
+            channels,
+            cache_limit: a
+                .cache_limit
+                .unwrap_or(datasets::folder::DEFAULT_CACHE_LIMIT),
+            progress: !a.quiet,
+        },
     )?;
+    if let Some(line) = &data.summary {
+        println!("{line}");
+    }
+    let data_channels = data.image_shape()[0];
+    if !s.model.supports_channels(data_channels) {
+        return Err(Error::usage(format!(
+            "{} takes 1-channel (grey) images and the folder's are in colour: pass --channels 1 \
+             to convert them to grey, or train dcgan64 or dcgan28",
+            s.model
+        )));
+    }
+    let mut gan = match resumed {
+        Some(g) => g,
+        None => Gan::new_with_channels(s.model, data_channels, s.seed, s.lr, a.device)?,
+    };
     let spec = gan.spec.clone();
     if data.image_shape() != spec.image {
         return Err(Error::Data(format!(
@@ -164,13 +130,11 @@ pub fn train(a: &TrainArgs) -> Result<Outcome> {
         prepare_out_dir(&dir)?;
         let log = CsvLog::create(&log_path)?;
         let real = data.first_images(GRID_COUNT)?;
-        let [_, h, w] = spec.image;
-        grid::save_grid(
+        grid::save_grid_c(
             &dir.join(REAL_FILE),
             &real.to_vec_f32()?,
             real.shape()[0],
-            h,
-            w,
+            spec.image,
             10,
         )?;
         log
@@ -183,7 +147,7 @@ pub fn train(a: &TrainArgs) -> Result<Outcome> {
             &dir,
             every,
             pos.epoch,
-            s.dataset.kind(),
+            s.dataset.kind().ok_or_else(eval_needs_idx)?,
             s.data_dir.as_deref(),
             spec.image,
             s.seed,
@@ -235,7 +199,12 @@ pub fn train(a: &TrainArgs) -> Result<Outcome> {
         let pb = progress_bar(a.quiet, epoch, s.epochs, nb, start);
         let (t_epoch, mut epoch_acc, mut epoch_busy) = (Instant::now(), LogAcc::default(), 0.0f64);
         let mut pending = Vec::new();
-        for (bi, real) in (start..nb).zip(data.epoch(epoch, start, nb)) {
+        let mut batches = data.epoch(epoch, start, nb);
+        let mut wait = DataWait::default();
+        for bi in start..nb {
+            let t_wait = Instant::now();
+            let Some(real) = batches.next() else { break };
+            wait.add(t_wait.elapsed().as_secs_f64());
             let real = real?;
             let mut rng = step_rng(s.seed, pos.global_step);
             let t = Instant::now();
@@ -289,14 +258,13 @@ pub fn train(a: &TrainArgs) -> Result<Outcome> {
             batch: 0,
             global_step: pos.global_step,
         };
+        drop(batches);
         let imgs = gan.generate(&fixed_z, &mut fixed_rng)?;
-        let [_, h, w] = spec.image;
-        grid::save_grid(
+        grid::save_grid_c(
             &dir.join(grid_file(epoch + 1)),
             &imgs.to_vec_f32()?,
             GRID_COUNT,
-            h,
-            w,
+            spec.image,
             10,
         )?;
         let (dl, gl) = log.curves();
@@ -321,6 +289,9 @@ pub fn train(a: &TrainArgs) -> Result<Outcome> {
             epoch_busy * 1e3 / n,
             describe(&mean_stats(&epoch_acc))
         );
+        if s.dataset == DatasetName::Folder {
+            println!("  {}", wait.describe());
+        }
         if let Some(line) = eval_line {
             println!("  {line}");
         }
@@ -387,4 +358,10 @@ fn prepare_out_dir(dir: &Path) -> Result<()> {
         )));
     }
     std::fs::create_dir_all(dir).map_err(|e| Error::io("cannot create output directory", dir, e))
+}
+
+fn eval_needs_idx() -> Error {
+    Error::usage(
+        "--eval-every: the evaluation classifier exists for mnist, fashion-mnist and kmnist, not for a folder",
+    )
 }

@@ -1,5 +1,6 @@
 //! Training: the step, the epoch loop with its outputs, and the random streams.
 
+pub mod args;
 pub mod noise;
 mod report;
 pub mod state;

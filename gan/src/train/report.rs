@@ -57,3 +57,32 @@ pub fn row(pos: &Position, nb: usize, acc: &LogAcc) -> Row {
         d_gz: m.d_gz as f64,
     }
 }
+
+/// How long the loop waited for its batches in one epoch: the first (the
+/// loader starting up) apart from the rest, which show whether the loader
+/// keeps the step fed.
+#[derive(Default)]
+pub struct DataWait {
+    first: Option<f64>,
+    rest: f64,
+    n_rest: usize,
+}
+
+impl DataWait {
+    pub fn add(&mut self, secs: f64) {
+        if self.first.is_none() {
+            self.first = Some(secs);
+        } else {
+            self.rest += secs;
+            self.n_rest += 1;
+        }
+    }
+
+    pub fn describe(&self) -> String {
+        format!(
+            "waiting for data: {:.1} ms for the first batch, then {:.2} ms per step on average",
+            self.first.unwrap_or(0.0) * 1e3,
+            self.rest * 1e3 / self.n_rest.max(1) as f64
+        )
+    }
+}

@@ -60,23 +60,40 @@ impl LogAcc {
     }
 }
 
-fn model_meta(s: &Settings, pos: &Position, net: &str) -> HashMap<String, String> {
+fn model_meta(s: &Settings, pos: &Position, net: &str, channels: usize) -> HashMap<String, String> {
     HashMap::from([
         ("format".to_string(), "pt".to_string()),
         ("model".to_string(), s.model.name().to_string()),
         ("net".to_string(), net.to_string()),
         ("global_step".to_string(), pos.global_step.to_string()),
+        ("channels".to_string(), channels.to_string()),
     ])
+}
+
+/// The image channels a G or D file says it is for (files without the key,
+/// from before colour models or from PyTorch, are taken as 1).
+pub fn channels_of(path: &Path, l: &Loaded) -> Result<usize> {
+    match l.meta.get("channels") {
+        None => Ok(1),
+        Some(c) => c
+            .parse()
+            .ok()
+            .filter(|c| *c == 1 || *c == 3)
+            .ok_or_else(|| Error::checkpoint(path, format!("bad 'channels' metadata '{c}'"))),
+    }
 }
 
 /// Write G, D and the training state, each atomically; the state goes last.
 /// Tensors on a GPU are downloaded: the files are the same from any device.
 pub fn save(dir: &Path, gan: &Gan, s: &Settings, pos: &Position, acc: &LogAcc) -> Result<()> {
-    checkpoint::save_module(&dir.join(G_FILE), gan.g.as_ref(), model_meta(s, pos, "G"))?;
-    checkpoint::save_module(&dir.join(D_FILE), gan.d.as_ref(), model_meta(s, pos, "D"))?;
+    let channels = gan.spec.image[0];
+    let meta = |net| model_meta(s, pos, net, channels);
+    checkpoint::save_module(&dir.join(G_FILE), gan.g.as_ref(), meta("G"))?;
+    checkpoint::save_module(&dir.join(D_FILE), gan.d.as_ref(), meta("D"))?;
     let state = json!({
         "format": FORMAT,
         "model": s.model.name(),
+        "channels": channels,
         "dataset": s.dataset.name(),
         "data_dir": s.data_dir.as_ref().map(|p| p.to_string_lossy().into_owned()),
         "epochs": s.epochs,
@@ -193,14 +210,23 @@ pub fn load(dir: &Path, device: Device) -> Result<Restored> {
 
     // The weights are loaded into CPU models, which then move to `device`; the
     // optimiser state stays on the host until a GPU step first needs it.
-    let (g, d) = model.build(settings.seed)?;
+    // Runs from before colour models have no "channels": they are grey.
+    let channels = match v.get("channels") {
+        None => 1,
+        Some(c) => c
+            .as_u64()
+            .map(|c| c as usize)
+            .filter(|c| model.supports_channels(*c))
+            .ok_or_else(|| Error::checkpoint(&sp, format!("bad 'channels' {c} for {model}")))?,
+    };
+    let (g, d) = model.build_with_channels(settings.seed, channels)?;
     for (file, net, m) in [(G_FILE, "G", g.as_ref()), (D_FILE, "D", d.as_ref())] {
         let p = dir.join(file);
         let l = checkpoint::read(&p)?;
         check_model_file(&p, &l, model, net, Some(pos.global_step))?;
         checkpoint::load_into(&p, m, &l)?;
     }
-    let mut gan = Gan::assemble(model, g, d, settings.lr, device)?;
+    let mut gan = Gan::assemble_with_channels(model, channels, g, d, settings.lr, device)?;
     for (prefix, key, opt) in [
         ("opt_g.", "opt_g_steps", &mut gan.opt_g),
         ("opt_d.", "opt_d_steps", &mut gan.opt_d),

@@ -104,14 +104,37 @@ impl Gan {
     /// As `new`, on `device`: the weights are drawn on the CPU from the seeded
     /// streams (so every device starts from the same values), then moved.
     pub fn new_on(kind: ModelKind, seed: u64, lr: f64, device: Device) -> Result<Gan> {
-        let (g, d) = kind.build(seed)?;
-        Self::assemble(kind, g, d, lr, device)
+        Self::new_with_channels(kind, 1, seed, lr, device)
+    }
+
+    /// As `new_on`, for images of `channels` channels (the DCGANs' `nc`).
+    pub fn new_with_channels(
+        kind: ModelKind,
+        channels: usize,
+        seed: u64,
+        lr: f64,
+        device: Device,
+    ) -> Result<Gan> {
+        let (g, d) = kind.build_with_channels(seed, channels)?;
+        Self::assemble_with_channels(kind, channels, g, d, lr, device)
     }
 
     /// Move `g` and `d` to `device`, then build the optimisers over the moved
     /// parameters (moving makes new leaves, so the order matters).
     pub fn assemble(
         kind: ModelKind,
+        g: Box<dyn Module>,
+        d: Box<dyn Module>,
+        lr: f64,
+        device: Device,
+    ) -> Result<Gan> {
+        Self::assemble_with_channels(kind, 1, g, d, lr, device)
+    }
+
+    /// `assemble` for models built for images of `channels` channels.
+    pub fn assemble_with_channels(
+        kind: ModelKind,
+        channels: usize,
         mut g: Box<dyn Module>,
         mut d: Box<dyn Module>,
         lr: f64,
@@ -121,7 +144,7 @@ impl Gan {
             m.to_device(device)?;
             check_on(kind, net, m.as_ref(), device)?;
         }
-        let spec = kind.spec();
+        let spec = kind.spec_with_channels(channels);
         let opt_g = optim::build(spec.opt, lr, g.named_parameters());
         let opt_d = optim::build(spec.opt, lr, d.named_parameters());
         Ok(Gan {
