@@ -10,7 +10,7 @@ use gan::train::{Gan, StepStats};
 use std::path::PathBuf;
 use tensor::{Device, Tensor};
 
-/// The MLP GANs (the DCGANs on a GPU are in cuda_conv.rs).
+/// The MLP GANs (the DCGANs on a GPU are in cuda_conv/dcgan_steps.rs).
 const MLPS: [ModelKind; 3] = [ModelKind::Mlp, ModelKind::MlpSmall, ModelKind::MlpDropout];
 use tests::gpu::{assert_close, for_each_cuda_device};
 
