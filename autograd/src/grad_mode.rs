@@ -6,6 +6,9 @@ thread_local! {
     static GRAD_ENABLED: Cell<bool> = const { Cell::new(true) };
 }
 
+/// Whether ops on this thread record the graph now: true unless a
+/// [`NoGradGuard`] (or [`no_grad`]) is active. Ops on vars that need
+/// gradients record a backward node only when it is.
 pub fn is_grad_enabled() -> bool {
     GRAD_ENABLED.with(|g| g.get())
 }
@@ -16,6 +19,7 @@ pub struct NoGradGuard {
 }
 
 impl NoGradGuard {
+    /// Stop recording on this thread until the guard is dropped.
     #[allow(clippy::new_without_default)]
     pub fn new() -> Self {
         let prev = GRAD_ENABLED.with(|g| g.replace(false));

@@ -6,6 +6,8 @@
 //! reverse topological order, runs each closure once and releases it (and the
 //! tensors it saved) as it goes, accumulating gradients into leaf vars.
 
+#![warn(missing_docs)]
+
 mod grad_mode;
 mod ops;
 mod var;

@@ -94,18 +94,27 @@ impl Var {
         }
     }
 
+    /// The value (forward result) of this var.
     pub fn data(&self) -> &Tensor {
         &self.0.data
     }
+    /// The shape of the value.
     pub fn shape(&self) -> &[usize] {
         self.0.data.shape()
     }
+    /// Whether gradients flow into this var: a parameter, or an op result
+    /// recorded from one while grad mode was on.
     pub fn requires_grad(&self) -> bool {
         self.0.requires_grad
     }
+    /// Whether the user made this var ([`Var::param`], [`Var::constant`],
+    /// [`Var::detach`]) rather than an op: only leaves keep a gradient after
+    /// `backward`.
     pub fn is_leaf(&self) -> bool {
         self.0.leaf
     }
+    /// A number unique to this var in the process (clones share it), for
+    /// keying vars in maps.
     pub fn id(&self) -> usize {
         self.0.id
     }
@@ -113,9 +122,13 @@ impl Var {
     pub fn grad(&self) -> Option<Tensor> {
         lock(&self.0.grad).clone()
     }
+    /// Drop the accumulated gradient (the next backward starts from none,
+    /// as `optimizer.zero_grad(set_to_none=True)`).
     pub fn zero_grad(&self) {
         *lock(&self.0.grad) = None;
     }
+    /// Replace the accumulated gradient (the optimiser tests feed given
+    /// gradients this way); `g` should have this var's shape.
     pub fn set_grad(&self, g: Option<Tensor>) {
         *lock(&self.0.grad) = g;
     }

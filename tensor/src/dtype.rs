@@ -5,13 +5,17 @@ use std::fmt::Debug;
 use std::iter::Sum;
 use std::ops::{Add, AddAssign, Div, Mul, MulAssign, Neg, Sub, SubAssign};
 
+/// The element type of a tensor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum DType {
+    /// 32-bit IEEE float: the type of every op, on every device.
     F32,
+    /// 64-bit IEEE float: CPU only, for finite-difference gradient checks.
     F64,
 }
 
 impl DType {
+    /// Bytes per element: 4 or 8.
     pub fn size_in_bytes(self) -> usize {
         match self {
             DType::F32 => 4,
@@ -39,20 +43,35 @@ pub trait Element:
     + MulAssign
     + Sum
 {
+    /// The [`DType`] tag of this Rust type.
     const DTYPE: DType;
+    /// Additive identity, 0.
     const ZERO: Self;
+    /// Multiplicative identity, 1.
     const ONE: Self;
+    /// `v` rounded to this type (exact for f64).
     fn from_f64(v: f64) -> Self;
+    /// This value widened to f64 (exact).
     fn to_f64(self) -> f64;
+    /// eˣ.
     fn exp(self) -> Self;
+    /// Natural logarithm (NaN below 0, −∞ at 0).
     fn ln(self) -> Self;
+    /// Square root (NaN below 0).
     fn sqrt(self) -> Self;
+    /// Hyperbolic tangent.
     fn tanh(self) -> Self;
+    /// Absolute value.
     fn abs(self) -> Self;
+    /// `self` raised to the power `e`.
     fn powf(self, e: Self) -> Self;
+    /// The larger of the two; the other one when one is NaN (IEEE maxNum).
     fn max(self, o: Self) -> Self;
+    /// The smaller of the two; the other one when one is NaN (IEEE minNum).
     fn min(self, o: Self) -> Self;
+    /// ln(1 + x), accurate for small x (used by the stable BCE).
     fn ln_1p(self) -> Self;
+    /// Whether the value is NaN.
     fn is_nan(self) -> bool;
 }
 

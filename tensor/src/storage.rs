@@ -5,14 +5,19 @@ pub use crate::cuda::CudaStorage;
 use crate::{DType, Element};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+/// Where a tensor's memory lives: the host, or the CUDA device of that
+/// ordinal. Parsed from and shown as `cpu`, `cuda` (= `cuda:0`) or `cuda:N`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Device {
+    /// Host memory, computed on by the CPU kernels.
     #[default]
     Cpu,
+    /// The CUDA device of this ordinal (`cuda:N`).
     Cuda(usize),
 }
 
 impl Device {
+    /// Whether this is a CUDA device (of any ordinal).
     pub fn is_cuda(&self) -> bool {
         matches!(self, Device::Cuda(_))
     }
@@ -46,23 +51,28 @@ impl std::str::FromStr for Device {
 /// Host memory.
 #[derive(Debug, Clone)]
 pub enum CpuStorage {
+    /// 32-bit floats, the working type.
     F32(Vec<f32>),
+    /// 64-bit floats, for the gradient checks.
     F64(Vec<f64>),
 }
 
 impl CpuStorage {
+    /// The element type of the buffer.
     pub fn dtype(&self) -> DType {
         match self {
             CpuStorage::F32(_) => DType::F32,
             CpuStorage::F64(_) => DType::F64,
         }
     }
+    /// The number of elements (not bytes).
     pub fn len(&self) -> usize {
         match self {
             CpuStorage::F32(v) => v.len(),
             CpuStorage::F64(v) => v.len(),
         }
     }
+    /// Whether the buffer holds no element.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -70,8 +80,12 @@ impl CpuStorage {
 
 /// Typed access to a `CpuStorage`; implemented for every `Element`.
 pub trait CpuSlice: Element {
+    /// The elements, or `None` when the storage holds another element type.
     fn slice(s: &CpuStorage) -> Option<&[Self]>;
+    /// The elements, writable, or `None` when the storage holds another
+    /// element type.
     fn slice_mut(s: &mut CpuStorage) -> Option<&mut [Self]>;
+    /// A storage that owns `v`.
     fn wrap(v: Vec<Self>) -> CpuStorage;
 }
 
@@ -123,9 +137,13 @@ pub fn live_storage_stats() -> (usize, usize) {
     )
 }
 
+/// The device-specific buffer of a [`Storage`]: what kernels match on to
+/// pick the CPU or the CUDA path.
 #[derive(Debug)]
 pub enum StorageKind {
+    /// Host memory.
     Cpu(CpuStorage),
+    /// Device memory (f32 only) on one GPU.
     Cuda(CudaStorage),
 }
 
@@ -137,6 +155,7 @@ pub struct Storage {
 }
 
 impl Storage {
+    /// Take ownership of a buffer and count it in [`live_storage_stats`].
     pub fn new(kind: StorageKind) -> Self {
         let bytes = match &kind {
             StorageKind::Cpu(c) => c.len() * c.dtype().size_in_bytes(),
@@ -146,21 +165,26 @@ impl Storage {
         LIVE_BYTES.fetch_add(bytes, Ordering::Relaxed);
         Storage { kind, bytes }
     }
+    /// A host buffer.
     pub fn cpu(c: CpuStorage) -> Self {
         Storage::new(StorageKind::Cpu(c))
     }
+    /// The device-specific buffer, to read.
     pub fn kind(&self) -> &StorageKind {
         &self.kind
     }
+    /// The device-specific buffer, to write (kernels writing in place).
     pub fn kind_mut(&mut self) -> &mut StorageKind {
         &mut self.kind
     }
+    /// The device the buffer lives on.
     pub fn device(&self) -> Device {
         match &self.kind {
             StorageKind::Cpu(_) => Device::Cpu,
             StorageKind::Cuda(c) => Device::Cuda(c.ordinal()),
         }
     }
+    /// The element type of the buffer.
     pub fn dtype(&self) -> DType {
         match &self.kind {
             StorageKind::Cpu(c) => c.dtype(),

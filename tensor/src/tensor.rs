@@ -10,6 +10,11 @@ use rand::Rng;
 use rand_distr::{Distribution, StandardNormal};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
+/// An n-dimensional array: a shared, reference-counted [`Storage`] and a
+/// [`Layout`] (shape, strides and offset, in elements) that says which of its
+/// elements this tensor sees. Cloning is cheap and shares the buffer; so do
+/// the views (`transpose`, `narrow`, ...). The element type and device are
+/// those of the storage, cached here.
 #[derive(Clone, Debug)]
 pub struct Tensor {
     storage: Arc<RwLock<Storage>>,
@@ -28,6 +33,8 @@ fn checked_numel(op: &'static str, shape: &[usize]) -> Result<usize> {
 }
 
 impl Tensor {
+    /// A tensor over `storage` as `layout` describes it; the layout must stay
+    /// within the storage (the kernels that build storages guarantee it).
     pub fn from_storage(storage: Storage, layout: Layout) -> Self {
         let (dtype, device) = (storage.dtype(), storage.device());
         Tensor {
@@ -54,10 +61,13 @@ impl Tensor {
         ))
     }
 
+    /// A contiguous CPU tensor holding a copy of `data`; an error when
+    /// `data.len()` is not the product of `shape`.
     pub fn from_slice<T: CpuSlice>(data: &[T], shape: &[usize]) -> Result<Self> {
         Self::from_vec(data.to_vec(), shape)
     }
 
+    /// A rank-0 (shape `[]`) f32 CPU tensor holding `v`.
     pub fn scalar(v: f32) -> Self {
         Self::from_storage(
             Storage::cpu(CpuStorage::F32(vec![v])),
@@ -65,6 +75,10 @@ impl Tensor {
         )
     }
 
+    /// A contiguous tensor of `shape` with every element `value` (rounded to
+    /// `dtype`), made on `device`: a memset on a GPU for zeros, an upload
+    /// otherwise. An error for a CUDA device with another dtype than f32, or for
+    /// an element count beyond 2⁴⁰.
     pub fn full(value: f64, shape: &[usize], dtype: DType, device: Device) -> Result<Self> {
         let n = checked_numel("full", shape)?;
         if let Device::Cuda(i) = device {
@@ -88,10 +102,12 @@ impl Tensor {
         Self::from_storage(Storage::cpu(cpu), Layout::contiguous(shape)).to_device(device)
     }
 
+    /// [`Tensor::full`] of 0.
     pub fn zeros(shape: &[usize], dtype: DType, device: Device) -> Result<Self> {
         Self::full(0.0, shape, dtype, device)
     }
 
+    /// [`Tensor::full`] of 1.
     pub fn ones(shape: &[usize], dtype: DType, device: Device) -> Result<Self> {
         Self::full(1.0, shape, dtype, device)
     }
@@ -160,27 +176,36 @@ impl Tensor {
         }
     }
 
+    /// The size of each dimension, outermost first (`[]` for a scalar).
     pub fn shape(&self) -> &[usize] {
         self.layout.shape()
     }
+    /// The same as [`Tensor::shape`], under PyTorch's other name.
     pub fn dims(&self) -> &[usize] {
         self.layout.shape()
     }
+    /// The number of dimensions.
     pub fn rank(&self) -> usize {
         self.layout.rank()
     }
+    /// The number of elements the view holds (the product of the shape).
     pub fn numel(&self) -> usize {
         self.layout.numel()
     }
+    /// Shape, strides and offset of the view into its storage.
     pub fn layout(&self) -> &Layout {
         &self.layout
     }
+    /// The element type.
     pub fn dtype(&self) -> DType {
         self.dtype
     }
+    /// The device the storage lives on.
     pub fn device(&self) -> Device {
         self.device
     }
+    /// Whether the view is row-major and dense (its elements are one
+    /// unbroken run of the storage, in order), so kernels may read it as a slice.
     pub fn is_contiguous(&self) -> bool {
         self.layout.is_contiguous()
     }
@@ -217,6 +242,8 @@ impl Tensor {
 
     // ---- views: pure layout changes, never a copy ----
 
+    /// The view with dimensions `d0` and `d1` swapped (negative counts from
+    /// the end); an error when either is out of range.
     pub fn transpose(&self, d0: isize, d1: isize) -> Result<Tensor> {
         Ok(self.with_layout(self.layout.transpose(d0, d1)?))
     }
@@ -227,18 +254,28 @@ impl Tensor {
         }
         self.transpose(0, 1)
     }
+    /// The view whose dimension `i` is this one's `dims[i]`; an error unless
+    /// `dims` is a permutation of `0..rank`.
     pub fn permute(&self, dims: &[usize]) -> Result<Tensor> {
         Ok(self.with_layout(self.layout.permute(dims)?))
     }
+    /// The view of `len` entries of dimension `dim`, from `start`; an error
+    /// when `start + len` passes the dimension's size.
     pub fn narrow(&self, dim: isize, start: usize, len: usize) -> Result<Tensor> {
         Ok(self.with_layout(self.layout.narrow(dim, start, len)?))
     }
+    /// The view of this tensor broadcast to `shape` (NumPy rules: size-1
+    /// dimensions and missing leading ones repeat with stride 0); an error when
+    /// the shapes are incompatible.
     pub fn broadcast_to(&self, shape: &[usize]) -> Result<Tensor> {
         Ok(self.with_layout(self.layout.broadcast_to(shape)?))
     }
+    /// The view with a new size-1 dimension at `dim` (in `-(rank+1)..=rank`).
     pub fn unsqueeze(&self, dim: isize) -> Result<Tensor> {
         Ok(self.with_layout(self.layout.unsqueeze(dim)?))
     }
+    /// The view without dimension `dim` when its size is 1; the same view
+    /// otherwise (as PyTorch). An error when `dim` is out of range.
     pub fn squeeze(&self, dim: isize) -> Result<Tensor> {
         Ok(self.with_layout(self.layout.squeeze(dim)?))
     }
@@ -277,6 +314,8 @@ impl Tensor {
         }
     }
 
+    /// [`Tensor::to_vec`] as f32: the elements in row-major order, downloaded
+    /// from a GPU when the tensor lives there.
     pub fn to_vec_f32(&self) -> Result<Vec<f32>> {
         self.to_vec::<f32>()
     }

@@ -12,7 +12,7 @@ use tensor::{Result, Tensor};
 impl Var {
     /// `F.batch_norm(x, running_mean, running_var, weight, bias, training,
     /// momentum, eps)` for x [N, C] or [N, C, H, W] (any [N, C, *]). In training
-    /// mode `running_mean` / `running_var` ([C]) are updated in place.
+    /// mode `running_mean` / `running_var` (\[C\]) are updated in place.
     #[allow(clippy::too_many_arguments)]
     pub fn batch_norm(
         &self,

@@ -15,7 +15,7 @@ fn conv_inputs(x: &Var, w: &Var, b: Option<&Var>) -> Vec<Var> {
 
 impl Var {
     /// `F.conv2d(x, w, b, stride, padding)`: x [N, C, H, W], w [O, C, kH, kW],
-    /// b [O] → [N, O, (H + 2p − kH)/s + 1, (W + 2p − kW)/s + 1].
+    /// b \[O\] → [N, O, (H + 2p − kH)/s + 1, (W + 2p − kW)/s + 1].
     pub fn conv2d(&self, w: &Var, b: Option<&Var>, stride: usize, padding: usize) -> Result<Var> {
         let y = conv2d(self.data(), w.data(), b.map(|b| b.data()), stride, padding)?;
         let (x, wt) = (self.data().clone(), w.data().clone());
@@ -41,7 +41,7 @@ impl Var {
     }
 
     /// `F.conv_transpose2d(x, w, b, stride, padding, output_padding)`: x
-    /// [N, Cin, H, W], w [Cin, Cout, kH, kW] (PyTorch's layout), b [Cout] →
+    /// [N, Cin, H, W], w [Cin, Cout, kH, kW] (PyTorch's layout), b \[Cout\] →
     /// [N, Cout, (H − 1)·s − 2p + kH + output_padding, …].
     pub fn conv_transpose2d(
         &self,

@@ -46,6 +46,7 @@ impl Var {
             .mul_scalar(1.0 / count.max(1) as f64)
     }
 
+    /// Mean of every element, as a 0-d var; gradient g / numel everywhere.
     pub fn mean_all(&self) -> Result<Var> {
         self.mean(&[], false)
     }

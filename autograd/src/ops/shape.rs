@@ -24,6 +24,9 @@ impl Var {
         self.reshape(&[b, rest])
     }
 
+    /// The view whose dimension `i` is this var's `dims[i]` (`x.permute`);
+    /// the gradient is permuted back. An error unless `dims` is a permutation
+    /// of `0..rank`.
     pub fn permute(&self, dims: &[usize]) -> Result<Var> {
         let y = self.data().permute(dims)?;
         let mut inverse = vec![0; dims.len()];
@@ -35,6 +38,8 @@ impl Var {
         }))
     }
 
+    /// The view with dimensions `d0` and `d1` swapped (negative counts from
+    /// the end); the gradient is swapped back.
     pub fn transpose(&self, d0: isize, d1: isize) -> Result<Var> {
         let y = self.data().transpose(d0, d1)?;
         Ok(Var::from_op("transpose", y, vec![self.clone()], move |g| {
@@ -42,6 +47,7 @@ impl Var {
         }))
     }
 
+    /// The transpose of a 2-D var (`x.t()`); an error for any other rank.
     pub fn t(&self) -> Result<Var> {
         if self.shape().len() != 2 {
             return Err(Error::arg("t", self.shape(), "expects a 2-D tensor"));
@@ -49,6 +55,7 @@ impl Var {
         self.transpose(0, 1)
     }
 
+    /// The view with a new size-1 dimension at `dim` (in `-(rank+1)..=rank`).
     pub fn unsqueeze(&self, dim: isize) -> Result<Var> {
         let y = self.data().unsqueeze(dim)?;
         let input = self.shape().to_vec();
@@ -57,6 +64,8 @@ impl Var {
         }))
     }
 
+    /// The view without dimension `dim` when its size is 1, else the same
+    /// shape (as PyTorch); an error when `dim` is out of range.
     pub fn squeeze(&self, dim: isize) -> Result<Var> {
         let y = self.data().squeeze(dim)?;
         let input = self.shape().to_vec();
@@ -65,6 +74,9 @@ impl Var {
         }))
     }
 
+    /// The view broadcast to `shape` (`x.expand`: size-1 and missing leading
+    /// dimensions repeat with stride 0); the gradient is summed back to this
+    /// var's shape.
     pub fn broadcast_to(&self, shape: &[usize]) -> Result<Var> {
         let y = self.data().broadcast_to(shape)?;
         let input = self.shape().to_vec();

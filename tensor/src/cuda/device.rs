@@ -33,6 +33,7 @@ impl std::fmt::Debug for CudaDevice {
 }
 
 impl CudaDevice {
+    /// The device's index, N of `cuda:N`.
     pub fn ordinal(&self) -> usize {
         self.ordinal
     }
@@ -40,9 +41,12 @@ impl CudaDevice {
     pub fn compute_capability(&self) -> (i32, i32) {
         self.cc
     }
+    /// The number of streaming multiprocessors: launch sizes (grid caps,
+    /// SGEMM tiles, reduction strategies) are chosen from it.
     pub fn sm_count(&self) -> u32 {
         self.sm_count
     }
+    /// The driver context of this device (bind it before raw driver calls).
     pub fn context(&self) -> &Arc<CudaContext> {
         &self.ctx
     }

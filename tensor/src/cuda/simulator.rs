@@ -15,8 +15,10 @@ use std::ffi::{c_char, c_int, c_void, CString};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// File names of the two libraries, as cargo builds them.
+/// File name of the driver stand-in (`tests/cudasim/driver`), as cargo
+/// builds it.
 pub const DRIVER_LIB: &str = "libcudasim.so";
+/// File name of the NVRTC stand-in (`tests/cudasim/nvrtc`).
 pub const NVRTC_LIB: &str = "libcudasim_nvrtc.so";
 
 /// The variable that sends `gan` and `benches` to the simulator: `1` (find

@@ -76,18 +76,23 @@ impl CudaStorage {
         }
     }
 
+    /// Always f32: device buffers hold nothing else.
     pub fn dtype(&self) -> DType {
         DType::F32
     }
+    /// The number of f32 elements (not bytes).
     pub fn len(&self) -> usize {
         self.len
     }
+    /// Whether the buffer holds no element.
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
+    /// The ordinal of the device the buffer lives on.
     pub fn ordinal(&self) -> usize {
         self.dev.ordinal()
     }
+    /// The device the buffer lives on (for its stream and allocator).
     pub fn device(&self) -> &Arc<CudaDevice> {
         &self.dev
     }
