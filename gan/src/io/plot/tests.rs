@@ -154,10 +154,14 @@ fn the_picture_has_its_size_curves_and_text() {
 #[test]
 fn edge_cases_render_without_panic() {
     let cases: Vec<(&str, Vec<(f64, f64)>)> = vec![
-        ("one point", vec![(0.5, 0.6931)]),
+        ("one point", vec![(0.5, std::f64::consts::LN_2)]),
         (
             "constant",
-            vec![(0.5, 0.6931), (1.0, 0.6931), (1.5, 0.6931)],
+            vec![
+                (0.5, std::f64::consts::LN_2),
+                (1.0, std::f64::consts::LN_2),
+                (1.5, std::f64::consts::LN_2),
+            ],
         ),
         ("zeros", vec![(0.0, 0.0), (0.0, 0.0)]),
         (
