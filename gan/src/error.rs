@@ -28,6 +28,9 @@ pub enum Error {
     /// Something this build cannot do (e.g. the CUDA backend).
     #[error("{0}")]
     Unsupported(String),
+    /// A plot could not be drawn (the plotting crate's error, as text).
+    #[error("plot: {0}")]
+    Plot(String),
     /// Training was stopped by Ctrl-C after writing a checkpoint.
     #[error("{0}")]
     Interrupted(String),

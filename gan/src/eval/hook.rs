@@ -5,7 +5,9 @@
 
 use super::{Evaluator, Metrics};
 use crate::error::{Error, Result};
-use crate::io::{plot, write_atomic};
+#[cfg(feature = "plot")]
+use crate::io::plot;
+use crate::io::write_atomic;
 use crate::train::noise::{sample_z, stream_rng};
 use crate::train::Gan;
 use std::path::{Path, PathBuf};
@@ -77,7 +79,9 @@ pub struct EvalLog {
     seed: u64,
     evaluator: Evaluator,
     csv: PathBuf,
+    #[cfg_attr(not(feature = "plot"), allow(dead_code))]
     plot: PathBuf,
+    #[cfg_attr(not(feature = "plot"), allow(dead_code))]
     title: String,
     pub rows: Vec<EvalRow>,
 }
@@ -171,6 +175,7 @@ impl EvalLog {
             s.push('\n');
         }
         write_atomic(&self.csv, s.as_bytes())?;
+        #[cfg(feature = "plot")]
         if !self.rows.is_empty() {
             let pts: Vec<(f64, f64)> = self
                 .rows

@@ -3,9 +3,9 @@
 
 pub mod checkpoint;
 pub mod csv;
-mod font;
 pub mod grid;
 pub mod idx_write;
+#[cfg(feature = "plot")]
 pub mod plot;
 
 use crate::error::{Error, Result};

@@ -13,7 +13,9 @@ use crate::data::{DataOptions, DataSource, DatasetName};
 use crate::error::{Error, Result};
 use crate::eval::hook::EvalLog;
 use crate::io::csv::CsvLog;
-use crate::io::{grid, plot};
+use crate::io::grid;
+#[cfg(feature = "plot")]
+use crate::io::plot;
 use crate::models::OptKind;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -189,6 +191,7 @@ pub fn train(a: &TrainArgs) -> Result<Outcome> {
     let fixed_z =
         sample_z(spec.z, GRID_COUNT, spec.latent, &mut fixed_rng)?.to_device(gan.device)?;
     let (mut steps, mut busy, mut last) = (0u64, 0.0f64, None);
+    #[cfg(feature = "plot")]
     let title = format!("{} on {}", s.model, s.dataset.name());
     for epoch in pos.epoch..s.epochs {
         let start = if epoch == pos.epoch {
@@ -267,8 +270,11 @@ pub fn train(a: &TrainArgs) -> Result<Outcome> {
             spec.image,
             10,
         )?;
-        let (dl, gl) = log.curves();
-        plot::save_loss_plot(&dir.join(PLOT_FILE), &title, dl, gl)?;
+        #[cfg(feature = "plot")]
+        {
+            let (dl, gl) = log.curves();
+            plot::save_loss_plot(&dir.join(PLOT_FILE), &title, dl, gl)?;
+        }
         let eval_line = match eval_log.as_mut().filter(|l| l.due(epoch + 1, s.epochs)) {
             Some(l) => Some(EvalLog::describe(&l.evaluate(
                 &mut gan,
