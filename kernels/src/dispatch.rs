@@ -53,7 +53,7 @@ impl KElem for f32 {
         let ours = alpha == 1.0
             && (beta == 0.0 || beta == 1.0)
             && csc == 1
-            && crate::matmul::threaded::sgemm_strided(
+            && crate::gemm::threaded::sgemm_strided(
                 m,
                 k,
                 n,

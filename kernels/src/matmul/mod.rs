@@ -2,7 +2,7 @@
 //! matrixmultiply): a transposed or
 //! otherwise strided operand is passed by its strides, never copied.
 
-pub(crate) mod threaded;
+pub(crate) mod cuda;
 
 use crate::copy::reshape;
 use crate::dispatch::KElem;
@@ -107,7 +107,7 @@ pub fn matmul(a: &Tensor, b: &Tensor) -> Result<Tensor> {
     out_shape.extend([m, n]);
     crate::dispatch::check_same("matmul", &a2, &b2)?;
     let out = if a2.device().is_cuda() {
-        crate::cuda::matmul::matmul(&a2, &b2, &sa, &sb, &out_shape)?
+        cuda::matmul(&a2, &b2, &sa, &sb, &out_shape)?
     } else {
         dispatch2!("matmul", &a2, &b2, |da, db: T, la, lb| {
             let (la, lb) = (la.broadcast_to(&sa)?, lb.broadcast_to(&sb)?);
@@ -162,7 +162,7 @@ pub fn linear(x: &Tensor, w: &Tensor, b: Option<&Tensor>) -> Result<Tensor> {
     let mut out_shape = x.shape().to_vec();
     *out_shape.last_mut().unwrap() = o;
     if x.device().is_cuda() {
-        return crate::cuda::matmul::linear(&x2, w, b, &out_shape);
+        return cuda::linear(&x2, w, b, &out_shape);
     }
     let bias: Option<Vec<f64>> = b.map(|b| b.to_vec::<f64>()).transpose()?;
     dispatch2!("linear", &x2, w, |dx, dw: T, lx, lw| {

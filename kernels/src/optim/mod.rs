@@ -6,7 +6,7 @@
 #[cfg(test)]
 mod tests;
 
-use crate::cuda;
+pub(crate) mod cuda;
 use tensor::{CpuStorage, DType, Error, Result, StorageKind, Tensor};
 
 /// Adam's hyper-parameters (`torch.optim.Adam`, no amsgrad).
@@ -158,7 +158,7 @@ pub fn adam_step(
     let device = check(op, &[param, exp_avg, exp_avg_sq, grad])?;
     let s = AdamScalars::new(h, step);
     if device.is_cuda() {
-        return cuda::optim::adam(param, grad, exp_avg, exp_avg_sq, &s);
+        return cuda::adam(param, grad, exp_avg, exp_avg_sq, &s);
     }
     with_slices(&[param, exp_avg, exp_avg_sq, grad], 3, |m, r| {
         let [p, ma, va] = m else { return };
@@ -245,7 +245,7 @@ fn adam_chunks(p: &mut [f32], g: &[f32], ma: &mut [f32], va: &mut [f32], s: &Ada
         adam_range(p, g, ma, va, s)
     };
     let n = p.len();
-    let parts = crate::team::width().min(n / OPTIM_PARALLEL_MIN).max(1);
+    let parts = crate::gemm::team::width().min(n / OPTIM_PARALLEL_MIN).max(1);
     if parts == 1 {
         return run(p, g, ma, va);
     }
@@ -256,7 +256,7 @@ fn adam_chunks(p: &mut [f32], g: &[f32], ma: &mut [f32], va: &mut [f32], s: &Ada
         ma.as_mut_ptr() as usize,
         va.as_mut_ptr() as usize,
     );
-    crate::team::run(parts, &|q| {
+    crate::gemm::team::run(parts, &|q| {
         let (lo, hi) = (q * chunk, ((q + 1) * chunk).min(n));
         // SAFETY: the ranges lo..hi of the parts are disjoint and inside the slices.
         let part = |base: usize| unsafe {
@@ -299,7 +299,7 @@ pub fn sgd_step(
     ts.push(grad);
     let device = check(op, &ts)?;
     if device.is_cuda() {
-        return cuda::optim::sgd(param, grad, buf, first, h);
+        return cuda::sgd(param, grad, buf, first, h);
     }
     let nesterov = h.nesterov;
     with_slices(&ts, ts.len() - 1, |m, r| {

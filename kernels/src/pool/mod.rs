@@ -3,6 +3,8 @@
 //! the maximum was; the backward scatters the output gradient there (adding up
 //! where overlapping windows picked the same input). Parallel over planes.
 
+pub(crate) mod cuda;
+
 use crate::copy::contiguous;
 use crate::PARALLEL_THRESHOLD;
 use rayon::prelude::*;
@@ -91,7 +93,7 @@ pub fn max_pool2d(x: &Tensor, kernel: usize, stride: usize) -> Result<(Tensor, P
     let (oh, ow) = ((h - kernel) / stride + 1, (w - kernel) / stride + 1);
     let out_shape = vec![n, c, oh, ow];
     if x.device().is_cuda() {
-        let (y, idx) = crate::cuda::pool::forward(x, &out_shape, kernel, stride)?;
+        let (y, idx) = cuda::forward(x, &out_shape, kernel, stride)?;
         return Ok((
             y,
             PoolIndices {
@@ -171,7 +173,7 @@ pub fn max_pool2d_backward(
     let [_, _, h, w] = <[usize; 4]>::try_from(input_shape)
         .map_err(|_| Error::arg(op, input_shape, "input must be 4-D"))?;
     if let Some(idx) = &indices.device_idx {
-        return crate::cuda::pool::backward(dy, idx, input_shape, indices.kernel, indices.stride);
+        return cuda::backward(dy, idx, input_shape, indices.kernel, indices.stride);
     }
     let plane_out = indices.output_shape[2] * indices.output_shape[3];
     let gc = contiguous(dy)?;

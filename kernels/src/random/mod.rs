@@ -6,7 +6,7 @@
 //! philox((i/4 lo, i/4 hi, offset lo, offset hi), (seed lo, seed hi)). Distinct
 //! offsets (e.g. the training step) give independent streams from one seed.
 
-use crate::cuda;
+pub mod cuda;
 use rayon::prelude::*;
 use tensor::{Device, Error, Result, Tensor};
 
@@ -85,7 +85,7 @@ fn make(
     match device {
         Device::Cpu => Tensor::from_vec(cpu(n), shape),
         Device::Cuda(i) => {
-            cuda::probe(i)?;
+            crate::cuda::probe(i)?;
             gpu(i)
         }
     }
@@ -107,10 +107,10 @@ pub fn uniform(
         device,
         |n| fill(n, seed, offset, |w| w.map(|x| span.mul_add(unit(x), lo))),
         |i| {
-            cuda::random::generate(
+            cuda::generate(
                 i,
                 shape,
-                cuda::random::Dist::Uniform { lo, hi },
+                cuda::Dist::Uniform { lo, hi },
                 seed,
                 offset,
             )
@@ -142,10 +142,10 @@ pub fn normal(
             })
         },
         |i| {
-            cuda::random::generate(
+            cuda::generate(
                 i,
                 shape,
-                cuda::random::Dist::Normal { mean, std },
+                cuda::Dist::Normal { mean, std },
                 seed,
                 offset,
             )
@@ -184,10 +184,10 @@ pub fn dropout_mask(
             })
         },
         |i| {
-            cuda::random::generate(
+            cuda::generate(
                 i,
                 shape,
-                cuda::random::Dist::Dropout { p: pf, scale },
+                cuda::Dist::Dropout { p: pf, scale },
                 seed,
                 offset,
             )
