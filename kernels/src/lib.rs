@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! Compute kernels over `tensor::Tensor`. Each op family has its own folder:
 //! `mod.rs` (the public entry: checks, then CPU or CUDA), its CPU kernel files,
 //! `cuda.rs` (the launcher) with `<family>.cu` (the CUDA C kernels), and its

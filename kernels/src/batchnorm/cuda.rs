@@ -3,11 +3,11 @@
 //! tensor (mean, then 1/√(var + eps)) in `BatchNormSaved::device_stats`, so a
 //! training step never waits for the GPU.
 
+use crate::batchnorm::BatchNormSaved;
+use crate::copy::contiguous;
 use crate::cuda::compile::Source;
 use crate::cuda::launch::{grid, BLOCK};
 use crate::cuda::{operand, operand_on, output, CudaDevice};
-use crate::batchnorm::BatchNormSaved;
-use crate::copy::contiguous;
 use cudarc::driver::{DeviceRepr, LaunchConfig};
 use std::sync::Arc;
 use tensor::cuda::CudaStorage;

@@ -11,11 +11,11 @@
 //! stays under `COL_LIMIT` floats; each product is one SGEMM (sgemm.cu) over
 //! the whole chunk, the weight gradient accumulating across chunks.
 
+use crate::conv::Geom;
 use crate::cuda::compile::Source;
 use crate::cuda::launch::{grid, BLOCK};
-use crate::gemm::cuda::gemm;
 use crate::cuda::{operand, operand_on, output, zeros, CudaDevice};
-use crate::conv::Geom;
+use crate::gemm::cuda::gemm;
 use cudarc::driver::DeviceRepr;
 use std::sync::Arc;
 use tensor::cuda::CudaStorage;

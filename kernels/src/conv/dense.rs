@@ -6,9 +6,9 @@
 //! is one GEMM over the batch (split into row blocks across threads), with no
 //! copies at all.
 
-use crate::gemm::checked::{gemm, GemmElem, A, B};
 use super::pass::{Io, Outputs, Want};
 use super::Geom;
+use crate::gemm::checked::{gemm, GemmElem, A, B};
 use rayon::prelude::*;
 
 pub(crate) fn run_dense<T: GemmElem>(

@@ -111,7 +111,7 @@ fn opt_contiguous(t: Option<&Tensor>) -> Result<Option<Tensor>> {
 }
 
 /// `F.conv2d(x, w, b, stride, padding)`: x [N, C, H, W], w [O, C, kH, kW],
-/// b [O] → [N, O, OH, OW] with OH = (H + 2p − kH)/s + 1.
+/// b \[O\] → [N, O, OH, OW] with OH = (H + 2p − kH)/s + 1.
 pub fn conv2d(
     x: &Tensor,
     w: &Tensor,
@@ -244,7 +244,7 @@ pub fn conv2d_backward_weight(
 }
 
 /// `F.conv_transpose2d(x, w, b, stride, padding, output_padding)`: x
-/// [N, Cin, H, W], w [Cin, Cout, kH, kW] (PyTorch's layout), b [Cout] →
+/// [N, Cin, H, W], w [Cin, Cout, kH, kW] (PyTorch's layout), b \[Cout\] →
 /// [N, Cout, (H − 1)·s − 2p + kH + output_padding, …].
 pub fn conv_transpose2d(
     x: &Tensor,

@@ -17,9 +17,9 @@
 //! `sgemm`): the parallelism is over images, and W is packed once per pass.
 
 use super::dense::{add_bias, add_channel_bias, run_dense};
-use crate::gemm::checked::{gemm, pack, GemmElem, Packed, A, B};
 use super::unfold::{scatter_add, Padded};
 use super::Geom;
+use crate::gemm::checked::{gemm, pack, GemmElem, Packed, A, B};
 use rayon::prelude::*;
 
 /// Which results a pass computes.

@@ -46,4 +46,3 @@ pub fn binary(a: &Tensor, b: &Tensor, op: BinaryOp) -> Result<Tensor> {
         Tensor::from_vec::<T>(apply_binary(sa, &la, sb, &lb, op), &shape)
     })
 }
-

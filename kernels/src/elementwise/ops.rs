@@ -77,7 +77,7 @@ op_table! {
     Maximum => if a >= b { a } else { b }, "a >= b ? a : b";
     /// min(a, b)
     Minimum => if a <= b { a } else { b }, "a <= b ? a : b";
-    /// g · 1[x > 0]  (a = x, b = g)
+    /// g · 1\[x > 0\]  (a = x, b = g)
     ReluBackward => if a > T::ZERO { b } else { T::ZERO }, "a > 0.0f ? b : 0.0f";
     /// g · (x > 0 ? 1 : slope)
     LeakyReluBackward(slope: f64) [slope] => if a > T::ZERO { b } else { b * p0 }, "a > 0.0f ? b : b * p0";

@@ -2,9 +2,10 @@
 //! row-major order of the output, as runs along the innermost dimension.
 //!
 //! Dimensions are first merged by `tensor::Layout::merge_dims` (size-1 dims
-//! dropped, neighbours merged when every operand is dense across them), so that `[B, F] + [F]` becomes one inner run per
-//! row with strides (1, 1) and a contiguous tensor becomes one long run. The inner
-//! loops are specialised on unit and zero strides so that LLVM vectorises them.
+//! dropped, neighbours merged when every operand is dense across them), so
+//! that `[B, F] + [F]` becomes one inner run per row with strides (1, 1) and a
+//! contiguous tensor becomes one long run. The inner loops are specialised on
+//! unit and zero strides so that LLVM vectorises them.
 
 use crate::PARALLEL_THRESHOLD;
 use rayon::prelude::*;

@@ -71,7 +71,9 @@ fn every_op_has_its_own_code_and_cuda_case() {
     for (table, switch) in [(&unary, "unary_op(int op"), (&binary, "binary_op(int op")] {
         let codes: Vec<i32> = table.iter().map(|r| r.0).collect();
         assert_eq!(codes, (0..table.len() as i32).collect::<Vec<_>>());
-        let start = code.find(switch).expect("the switch function is in the source");
+        let start = code
+            .find(switch)
+            .expect("the switch function is in the source");
         let body = &code[start..start + code[start..].find("default:").unwrap()];
         for (c, name, expr) in table {
             let line = format!("case {c}: return {expr}; // {name}\n");

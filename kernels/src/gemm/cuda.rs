@@ -135,7 +135,14 @@ pub(crate) fn run(p: Plan<'_>) -> Result<()> {
         shared_mem_bytes: 0,
     };
     let (pa, pb, bias, pc, bt, nb) = (p.pa, p.pb, p.bias, p.pc, p.batch, p.batches as i64);
-    launch!(p.op, p.dev, source(), name, cfg, [pa, pb, bias, pc, g, bt, nb]);
+    launch!(
+        p.op,
+        p.dev,
+        source(),
+        name,
+        cfg,
+        [pa, pb, bias, pc, g, bt, nb]
+    );
     Ok(())
 }
 

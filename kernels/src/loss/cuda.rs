@@ -1,10 +1,10 @@
 //! Host side of loss.cu. Inputs are made dense first (a no-op for the usual
 //! dense activations); the upstream gradient stays on the device.
 
+use crate::copy::contiguous;
 use crate::cuda::compile::Source;
 use crate::cuda::launch::{grid, grid_warps, BLOCK};
 use crate::cuda::{operand, operand_on, output, to_u32, upload_u32, CudaDevice};
-use crate::copy::contiguous;
 use cudarc::driver::LaunchConfig;
 use std::sync::{Arc, OnceLock};
 use tensor::cuda::CudaStorage;
@@ -73,7 +73,14 @@ fn mean_finish(
         shared_mem_bytes: 0,
     };
     let c64 = count as u64;
-    launch!(op, dev, source(), "mean_finish", cfg, [parts, c64, po, denom]);
+    launch!(
+        op,
+        dev,
+        source(),
+        "mean_finish",
+        cfg,
+        [parts, c64, po, denom]
+    );
     Ok(out)
 }
 
@@ -89,7 +96,14 @@ pub(crate) fn mean(op: &'static str, kind: Kind, x: &Tensor, y: &Tensor) -> Resu
     let partial = CudaStorage::alloc(&dev, blocks)?;
     let pp = partial.device_ptr();
     let (k, n64) = (kind.code(), n as u64);
-    launch!(op, &dev, source(), "loss_partial", cfg, [k, px, py, pp, n64]);
+    launch!(
+        op,
+        &dev,
+        source(),
+        "loss_partial",
+        cfg,
+        [k, px, py, pp, n64]
+    );
     mean_finish(&dev, op, pp, blocks, n as f64)
 }
 

@@ -155,7 +155,7 @@ fn check_ce(logits: &Tensor, labels: &[usize]) -> Result<(usize, usize)> {
     Ok((n, c))
 }
 
-/// mean over rows of −log_softmax(logits)[label].
+/// mean over rows of −log_softmax(logits)\[label\].
 pub fn cross_entropy(logits: &Tensor, labels: &[usize]) -> Result<Tensor> {
     let (_, c) = check_ce(logits, labels)?;
     if logits.device().is_cuda() {

@@ -68,7 +68,7 @@ pub fn matmul(a: &Tensor, b: &Tensor) -> Result<Tensor> {
     out.view(&final_shape)
 }
 
-/// y = x·Wᵀ + b for x [.., in], W [out, in], b [out]: the bias is written first
+/// y = x·Wᵀ + b for x [.., in], W \[out, in\], b \[out\]: the bias is written first
 /// and the GEMM accumulates onto it, so bias and product are one pass.
 pub fn linear(x: &Tensor, w: &Tensor, b: Option<&Tensor>) -> Result<Tensor> {
     let (o, i) = match w.shape() {

@@ -42,7 +42,6 @@ pub(super) fn with_slices(
     Ok(())
 }
 
-
 /// Below this many elements a parameter is updated on the calling thread;
 /// above it (the mlp's 784×256 weights), its elements are split over the
 /// GEMM team, whose helpers are awake between the step's GEMMs anyway.
@@ -79,7 +78,13 @@ macro_rules! adam_range_with {
 adam_range_with!(adam_range_avx512, "avx512f");
 adam_range_with!(adam_range_avx2, "avx2");
 
-pub(super) fn adam_chunks(p: &mut [f32], g: &[f32], ma: &mut [f32], va: &mut [f32], s: &AdamScalars) {
+pub(super) fn adam_chunks(
+    p: &mut [f32],
+    g: &[f32],
+    ma: &mut [f32],
+    va: &mut [f32],
+    s: &AdamScalars,
+) {
     let run = |p: &mut [f32], g: &[f32], ma: &mut [f32], va: &mut [f32]| {
         #[cfg(target_arch = "x86_64")]
         {
@@ -95,7 +100,9 @@ pub(super) fn adam_chunks(p: &mut [f32], g: &[f32], ma: &mut [f32], va: &mut [f3
         adam_range(p, g, ma, va, s)
     };
     let n = p.len();
-    let parts = crate::gemm::team::width().min(n / OPTIM_PARALLEL_MIN).max(1);
+    let parts = crate::gemm::team::width()
+        .min(n / OPTIM_PARALLEL_MIN)
+        .max(1);
     if parts == 1 {
         return run(p, g, ma, va);
     }

@@ -14,20 +14,30 @@ use tensor::{DType, Error, Result, Tensor};
 /// Adam's hyper-parameters (`torch.optim.Adam`, no amsgrad).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct AdamHyper {
+    /// Learning rate.
     pub lr: f64,
+    /// Decay of the first-moment (mean) estimate.
     pub beta1: f64,
+    /// Decay of the second-moment (uncentred variance) estimate.
     pub beta2: f64,
+    /// Added to the denominator's square root, for stability.
     pub eps: f64,
+    /// L2 penalty added to the gradient (not decoupled, as `Adam`, not `AdamW`).
     pub weight_decay: f64,
 }
 
 /// SGD's hyper-parameters (`torch.optim.SGD`).
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct SgdHyper {
+    /// Learning rate.
     pub lr: f64,
+    /// Momentum factor (0: plain SGD, no buffer).
     pub momentum: f64,
+    /// Dampening of the gradient's share in the momentum buffer.
     pub dampening: f64,
+    /// L2 penalty added to the gradient.
     pub weight_decay: f64,
+    /// Nesterov momentum.
     pub nesterov: bool,
 }
 

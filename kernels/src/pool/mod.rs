@@ -6,9 +6,9 @@
 mod cpu;
 pub(crate) mod cuda;
 
-use cpu::pool_plane;
 use crate::copy::contiguous;
 use crate::PARALLEL_THRESHOLD;
+use cpu::pool_plane;
 use rayon::prelude::*;
 use tensor::{Element, Error, Result, Tensor};
 
@@ -27,9 +27,11 @@ pub struct PoolIndices {
 }
 
 impl PoolIndices {
+    /// The shape [N, C, H, W] of the input the indices point into.
     pub fn input_shape(&self) -> &[usize] {
         &self.input_shape
     }
+    /// The shape of the pooled output the indices belong to.
     pub fn output_shape(&self) -> &[usize] {
         &self.output_shape
     }

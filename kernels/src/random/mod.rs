@@ -106,15 +106,7 @@ pub fn uniform(
         shape,
         device,
         |n| fill(n, seed, offset, |w| w.map(|x| span.mul_add(unit(x), lo))),
-        |i| {
-            cuda::generate(
-                i,
-                shape,
-                cuda::Dist::Uniform { lo, hi },
-                seed,
-                offset,
-            )
-        },
+        |i| cuda::generate(i, shape, cuda::Dist::Uniform { lo, hi }, seed, offset),
     )
 }
 
@@ -141,15 +133,7 @@ pub fn normal(
                     .map(|z| std.mul_add(z, mean))
             })
         },
-        |i| {
-            cuda::generate(
-                i,
-                shape,
-                cuda::Dist::Normal { mean, std },
-                seed,
-                offset,
-            )
-        },
+        |i| cuda::generate(i, shape, cuda::Dist::Normal { mean, std }, seed, offset),
     )
 }
 
@@ -183,15 +167,7 @@ pub fn dropout_mask(
                 w.map(|x| if unit(x) < pf { 0.0 } else { scale })
             })
         },
-        |i| {
-            cuda::generate(
-                i,
-                shape,
-                cuda::Dist::Dropout { p: pf, scale },
-                seed,
-                offset,
-            )
-        },
+        |i| cuda::generate(i, shape, cuda::Dist::Dropout { p: pf, scale }, seed, offset),
     )
 }
 

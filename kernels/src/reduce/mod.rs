@@ -172,8 +172,7 @@ pub fn scatter_to_dim(
         inverse[p] = i;
     }
     if gc.device().is_cuda() {
-        return cuda::scatter_rows(&gc, indices, rows, len, &pshape)?
-            .permute(&inverse);
+        return cuda::scatter_rows(&gc, indices, rows, len, &pshape)?.permute(&inverse);
     }
     dispatch1!(&gc, |s: T, l| {
         let gv = &s[l.offset()..l.offset() + l.numel()];
