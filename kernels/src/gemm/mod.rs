@@ -14,6 +14,6 @@ mod pack;
 mod pack_transpose;
 pub(crate) mod sgemm;
 #[cfg(all(test, target_arch = "x86_64"))]
-mod sgemm_tests;
+mod tests;
 pub(crate) mod team;
 pub(crate) mod threaded;

@@ -3,6 +3,8 @@
 
 pub(crate) mod cpu;
 pub(crate) mod cuda;
+#[cfg(test)]
+mod tests;
 
 use crate::copy::contiguous;
 use tensor::{resolve_dim, Error, Result, Tensor};
