@@ -13,7 +13,7 @@ mod microkernel;
 mod pack;
 mod pack_transpose;
 pub(crate) mod sgemm;
+pub(crate) mod team;
 #[cfg(all(test, target_arch = "x86_64"))]
 mod tests;
-pub(crate) mod team;
 pub(crate) mod threaded;

@@ -19,7 +19,10 @@ fn sums_over_axes_and_back_to_a_broadcast_shape() {
         sum_to_shape(&x, &[3]).unwrap().to_vec_f32().unwrap(),
         vec![5., 7., 9.]
     );
-    assert!(sum_axes(&x, &[1, -1], false).is_err(), "an axis given twice");
+    assert!(
+        sum_axes(&x, &[1, -1], false).is_err(),
+        "an axis given twice"
+    );
 }
 
 #[test]
