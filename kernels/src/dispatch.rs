@@ -2,7 +2,8 @@
 //! The macros bind the CPU slice and a type alias `T` (f32 or f64) so that the
 //! body is written once and compiled per element type. A CUDA tensor reaching
 //! a macro means the op has no CUDA kernel: the enclosing function returns
-//! `Error::Unsupported` (ops with kernels branch to `crate::cuda` first).
+//! `Error::Unsupported` (ops with kernels branch to their family's `cuda`
+//! launcher first).
 
 use tensor::{Element, Error, Result, Tensor};
 
@@ -53,7 +54,7 @@ impl KElem for f32 {
         let ours = alpha == 1.0
             && (beta == 0.0 || beta == 1.0)
             && csc == 1
-            && crate::matmul::threaded::sgemm_strided(
+            && crate::gemm::threaded::sgemm_strided(
                 m,
                 k,
                 n,

@@ -10,8 +10,11 @@ use tensor::Element;
 
 /// Element-level math the kernels use in their hot loops.
 pub trait FastMath: Element {
+    /// eˣ by a polynomial (f32) or the standard library (f64).
     fn fast_exp(self) -> Self;
+    /// tanh x by a rational approximation (f32) or the standard library (f64).
     fn fast_tanh(self) -> Self;
+    /// σ(x) = 1 / (1 + e⁻ˣ) on `fast_exp`.
     #[inline(always)]
     fn fast_sigmoid(self) -> Self {
         Self::ONE / (Self::ONE + (-self).fast_exp())

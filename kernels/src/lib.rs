@@ -1,21 +1,25 @@
-//! Compute kernels over `tensor::Tensor`. Each op family has its own folder with
-//! the device dispatch (`mod.rs`) and the CPU kernel; the CUDA backend adds its
-//! kernels beside them. Every entry point takes tensors of any layout (strided,
-//! broadcast, offset) and returns a new contiguous tensor. Tensors on a GPU are
-//! routed to `cuda` (NVRTC-compiled CUDA C) before the CPU dispatch.
+#![warn(missing_docs)]
+//! Compute kernels over `tensor::Tensor`. Each op family has its own folder:
+//! `mod.rs` (the public entry: checks, then CPU or CUDA), its CPU kernel files,
+//! `cuda.rs` (the launcher) with `<family>.cu` (the CUDA C kernels), and its
+//! unit tests. `gemm` holds the matrix products the other families build on;
+//! `cuda` only the shared CUDA plumbing (NVRTC, the launch macro, operand
+//! helpers), which imports no family. Every entry point takes tensors of any
+//! layout (strided, broadcast, offset) and returns a new contiguous tensor.
 
 #[macro_use]
 mod dispatch;
-pub mod copy;
+#[macro_use]
 pub mod cuda;
+pub mod copy;
 pub mod elementwise;
 pub mod fastmath;
+mod gemm;
 pub mod loss;
 pub mod matmul;
 pub mod optim;
 pub mod random;
 pub mod reduce;
-mod team;
 
 pub use copy::{cat, contiguous, copy_into, reshape, to_dtype};
 pub use elementwise::{add_assign, binary, unary, BinaryOp, UnaryOp};
@@ -27,6 +31,24 @@ pub use matmul::{linear, matmul};
 pub use optim::{adam_step, sgd_step, AdamHyper, SgdHyper};
 pub use reduce::{max_dim, scatter_to_dim, sum_axes, sum_to_shape};
 pub use tensor::{DType, Device, Error, Layout, Result, Tensor};
+
+/// Every CUDA C source of the backend, one per op family (as NVRTC compiles
+/// it, generated op tables included): for the NVRTC compile test and the
+/// simulator tests.
+pub fn cuda_sources() -> Vec<cuda::compile::Source> {
+    vec![
+        elementwise::cuda::source(),
+        copy::cuda::source(),
+        reduce::cuda::source(),
+        gemm::cuda::source(),
+        loss::cuda::source(),
+        optim::cuda::source(),
+        random::cuda::source(),
+        conv::cuda::source(),
+        batchnorm::cuda::source(),
+        pool::cuda::source(),
+    ]
+}
 
 /// Below this many elements a kernel stays on the calling thread: waking rayon
 /// workers costs more than a few microseconds of arithmetic.

@@ -18,7 +18,7 @@ pub mod tensor;
 
 pub use dtype::{DType, Element};
 pub use error::{Error, Result};
-pub use layout::{broadcast_shapes, contiguous_strides, resolve_dim, Layout};
+pub use layout::{broadcast_shapes, contiguous_strides, resolve_dim, Layout, MergedDims};
 pub use malloc_tuning::tune_malloc;
 pub use storage::{
     live_storage_stats, CpuSlice, CpuStorage, CudaStorage, Device, Storage, StorageKind,

@@ -30,6 +30,19 @@ const VIEWS: [View; 4] = [
     |t| t.narrow(0, 1, 30).unwrap().transpose(0, 1).unwrap(),
 ];
 
+/// Every row of an op table (`kernels::elementwise`'s) is among the ops a
+/// test runs on CUDA against the CPU: a new op must be added to the lists.
+fn assert_covers_table<Op: Copy>(tested: &[Op], table: &[Op], name: fn(Op) -> &'static str) {
+    let tested: Vec<&str> = tested.iter().map(|&op| name(op)).collect();
+    for &op in table {
+        assert!(
+            tested.contains(&name(op)),
+            "{} is not run on CUDA by this test",
+            name(op)
+        );
+    }
+}
+
 #[test]
 fn unary_ops_match_cpu_on_strided_views() {
     for_each_cuda_device(|dev| {
@@ -51,6 +64,8 @@ fn unary_ops_match_cpu_on_strided_views() {
             U::Positive,
         ];
         let positive_only = [U::Log, U::Sqrt, U::PowScalar(1.7)];
+        let tested: Vec<U> = any_sign.iter().chain(&positive_only).copied().collect();
+        assert_covers_table(&tested, &U::variants(), U::name);
         for (input, ops) in [
             (&x, &any_sign[..]),
             (&pos, &any_sign[..]),
@@ -90,6 +105,7 @@ fn binary_ops_broadcast_like_cpu() {
             B::AbsBackward,
             B::PowBackward(2.0),
         ];
+        assert_covers_table(&ops, &B::variants(), B::name);
         let (ga, gc, gr) = (on(&a, dev), on(&col, dev), on(&row, dev));
         // Full with column, row with column (both broadcast), transposed with row.
         let cases: [(Tensor, Tensor, Tensor, Tensor); 3] = [
@@ -259,7 +275,7 @@ fn copies_cat_and_views() {
 fn device_random_matches_the_cpu_stream() {
     for_each_cuda_device(|dev| {
         let kat = [([0u32; 4], [0u32; 2]), ([u32::MAX; 4], [u32::MAX; 2])];
-        let words = kernels::cuda::random::philox_words(0, &kat).unwrap();
+        let words = kernels::random::cuda::philox_words(0, &kat).unwrap();
         for ((c, k), w) in kat.iter().zip(&words) {
             assert_eq!(*w, kernels::random::philox4x32_10(*c, *k));
         }

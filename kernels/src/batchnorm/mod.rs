@@ -11,6 +11,7 @@
 //! elementwise pass for dx.
 
 mod cpu;
+pub(crate) mod cuda;
 
 use crate::copy::contiguous;
 use crate::dispatch::check_same;
@@ -133,7 +134,7 @@ pub fn batch_norm_train(
     let op = "batch_norm";
     let d = layout_of(op, x)?;
     if x.device().is_cuda() {
-        return crate::cuda::batchnorm::train(x, weight, bias, running, momentum, eps);
+        return cuda::train(x, weight, bias, running, momentum, eps);
     }
     let gamma = per_channel(op, "weight", weight, x, d.c, 1.0)?;
     let beta = per_channel(op, "bias", bias, x, d.c, 0.0)?;
@@ -196,7 +197,7 @@ pub fn batch_norm_eval(
     let op = "batch_norm";
     let d = layout_of(op, x)?;
     if x.device().is_cuda() {
-        return crate::cuda::batchnorm::eval(x, weight, bias, running_mean, running_var, eps);
+        return cuda::eval(x, weight, bias, running_mean, running_var, eps);
     }
     let gamma = per_channel(op, "weight", weight, x, d.c, 1.0)?;
     let beta = per_channel(op, "bias", bias, x, d.c, 0.0)?;
@@ -237,7 +238,7 @@ pub fn batch_norm_backward(
         ));
     }
     if x.device().is_cuda() {
-        return crate::cuda::batchnorm::backward(x, weight, dy, saved, need);
+        return cuda::backward(x, weight, dy, saved, need);
     }
     if saved.mean.len() != d.c || saved.inv_std.len() != d.c {
         return Err(Error::arg(

@@ -6,12 +6,12 @@
 //! is one GEMM over the batch (split into row blocks across threads), with no
 //! copies at all.
 
-use super::gemm::{gemm, ConvElem, A, B};
 use super::pass::{Io, Outputs, Want};
 use super::Geom;
+use crate::gemm::checked::{gemm, GemmElem, A, B};
 use rayon::prelude::*;
 
-pub(crate) fn run_dense<T: ConvElem>(
+pub(crate) fn run_dense<T: GemmElem>(
     g: &Geom,
     io: &Io<'_, T>,
     want: Want,
@@ -39,7 +39,7 @@ pub(crate) fn run_dense<T: ConvElem>(
 type Operand<'a, T> = (&'a [T], (usize, usize));
 
 /// C [m, n] = A [m, k] · B [k, n] as one GEMM per block of rows, in parallel.
-fn par_rows<T: ConvElem>(
+fn par_rows<T: GemmElem>(
     m: usize,
     k: usize,
     n: usize,
@@ -61,7 +61,7 @@ fn par_rows<T: ConvElem>(
 }
 
 /// img [channels, plane] += bias[channel].
-pub(crate) fn add_channel_bias<T: ConvElem>(img: &mut [T], bias: &[T], plane: usize) {
+pub(crate) fn add_channel_bias<T: GemmElem>(img: &mut [T], bias: &[T], plane: usize) {
     for (row, &b) in img.chunks_mut(plane.max(1)).zip(bias) {
         for y in row {
             *y += b;
@@ -70,7 +70,7 @@ pub(crate) fn add_channel_bias<T: ConvElem>(img: &mut [T], bias: &[T], plane: us
 }
 
 /// Add the per-channel biases to whichever outputs have them.
-pub(crate) fn add_bias<T: ConvElem>(out: &mut Outputs<T>, io: &Io<'_, T>, g: &Geom) {
+pub(crate) fn add_bias<T: GemmElem>(out: &mut Outputs<T>, io: &Io<'_, T>, g: &Geom) {
     if let (Some(y), Some(b)) = (out.fwd.as_mut(), io.bias_fwd) {
         for img in y.chunks_mut(g.out_size().max(1)) {
             add_channel_bias(img, b, g.ohw());

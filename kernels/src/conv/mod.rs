@@ -9,24 +9,19 @@
 //! conv2d's terms).
 //!
 //! Files: `geom` (shapes and their validation), `pass` (the engine), `unfold`
-//! (the implicit im2col), `gemm` / `sgemm` (the matrix products), `dense`
-//! (filters that cover the whole image, and biases).
+//! (the implicit im2col), `dense`
+//! (filters that cover the whole image, and biases), `cuda` (the launcher of
+//! `conv.cu`). The matrix products are `crate::gemm`'s.
 
+pub(crate) mod cuda;
 mod dense;
-mod gemm;
 mod geom;
-mod microkernel;
-mod pack;
-mod pack_transpose;
 mod pass;
-pub(crate) mod sgemm;
-#[cfg(all(test, target_arch = "x86_64"))]
-mod sgemm_tests;
 mod unfold;
 
 use crate::copy::contiguous;
 use crate::dispatch::check_same;
-use gemm::ConvElem;
+use crate::gemm::checked::GemmElem;
 pub(crate) use geom::Geom;
 use geom::{check_bias, check_grad, conv2d_geom, conv_transpose2d_geom, rank4};
 use pass::{Io, Outputs, Want};
@@ -34,7 +29,7 @@ use std::sync::RwLockReadGuard;
 use tensor::{DType, Error, Result, Storage, StorageKind, Tensor};
 
 /// The elements of a contiguous CPU tensor as `&[T]`, borrowed from its guard.
-fn elems<'g, T: ConvElem>(guard: &'g Storage, t: &Tensor) -> &'g [T] {
+fn elems<'g, T: GemmElem>(guard: &'g Storage, t: &Tensor) -> &'g [T] {
     let s = match guard.kind() {
         StorageKind::Cpu(c) => T::slice(c).expect("dtype was checked"),
         StorageKind::Cuda(_) => unreachable!("run_pass refuses CUDA tensors before locking any"),
@@ -57,11 +52,11 @@ fn lock(t: Option<&Tensor>) -> Locked<'_> {
     t.map(|t| (t.storage(), t))
 }
 
-fn slice<'g, T: ConvElem>(l: &'g Locked<'_>) -> Option<&'g [T]> {
+fn slice<'g, T: GemmElem>(l: &'g Locked<'_>) -> Option<&'g [T]> {
     l.as_ref().map(|(g, t)| elems::<T>(g, t))
 }
 
-fn run_typed<T: ConvElem>(g: &Geom, a: &PassArgs<'_>, want: Want) -> Outputs<T> {
+fn run_typed<T: GemmElem>(g: &Geom, a: &PassArgs<'_>, want: Want) -> Outputs<T> {
     let (lu, lv, lbf, lbd) = (lock(a.u), lock(a.v), lock(a.bias_fwd), lock(a.bias_data));
     let lw = a.w.storage();
     let io = Io {
@@ -74,7 +69,7 @@ fn run_typed<T: ConvElem>(g: &Geom, a: &PassArgs<'_>, want: Want) -> Outputs<T> 
     pass::run(g, &io, want)
 }
 
-fn wrap<T: ConvElem>(v: Option<Vec<T>>, shape: &[usize]) -> Result<Option<Tensor>> {
+fn wrap<T: GemmElem>(v: Option<Vec<T>>, shape: &[usize]) -> Result<Option<Tensor>> {
     v.map(|v| Tensor::from_vec(v, shape)).transpose()
 }
 
@@ -89,7 +84,7 @@ fn run_pass(
     let all = [a.u, a.v, Some(a.w), a.bias_fwd, a.bias_data];
     if all.into_iter().flatten().any(|t| t.device().is_cuda()) {
         let w = [want.fwd, want.dw, want.data];
-        return crate::cuda::conv::pass(g, a.u, a.v, a.w, a.bias_fwd, a.bias_data, w, shapes);
+        return cuda::pass(g, a.u, a.v, a.w, a.bias_fwd, a.bias_data, w, shapes);
     }
     Ok(match a.w.dtype() {
         DType::F32 => {
@@ -116,7 +111,7 @@ fn opt_contiguous(t: Option<&Tensor>) -> Result<Option<Tensor>> {
 }
 
 /// `F.conv2d(x, w, b, stride, padding)`: x [N, C, H, W], w [O, C, kH, kW],
-/// b [O] → [N, O, OH, OW] with OH = (H + 2p − kH)/s + 1.
+/// b \[O\] → [N, O, OH, OW] with OH = (H + 2p − kH)/s + 1.
 pub fn conv2d(
     x: &Tensor,
     w: &Tensor,
@@ -249,7 +244,7 @@ pub fn conv2d_backward_weight(
 }
 
 /// `F.conv_transpose2d(x, w, b, stride, padding, output_padding)`: x
-/// [N, Cin, H, W], w [Cin, Cout, kH, kW] (PyTorch's layout), b [Cout] →
+/// [N, Cin, H, W], w [Cin, Cout, kH, kW] (PyTorch's layout), b \[Cout\] →
 /// [N, Cout, (H − 1)·s − 2p + kH + output_padding, …].
 pub fn conv_transpose2d(
     x: &Tensor,

@@ -17,9 +17,9 @@
 //! `sgemm`): the parallelism is over images, and W is packed once per pass.
 
 use super::dense::{add_bias, add_channel_bias, run_dense};
-use super::gemm::{gemm, pack, ConvElem, Packed, A, B};
 use super::unfold::{scatter_add, Padded};
 use super::Geom;
+use crate::gemm::checked::{gemm, pack, GemmElem, Packed, A, B};
 use rayon::prelude::*;
 
 /// Which results a pass computes.
@@ -125,7 +125,7 @@ fn per_batch<'a, T>(
         .collect()
 }
 
-pub(crate) fn run<T: ConvElem>(g: &Geom, io: &Io<'_, T>, want: Want) -> Outputs<T> {
+pub(crate) fn run<T: GemmElem>(g: &Geom, io: &Io<'_, T>, want: Want) -> Outputs<T> {
     let (o, ckk) = (g.o, g.ckk());
     let mut out = Outputs {
         fwd: want.fwd.then(|| vec![T::ZERO; g.n * g.out_size()]),
@@ -206,7 +206,7 @@ pub(crate) fn run<T: ConvElem>(g: &Geom, io: &Io<'_, T>, want: Want) -> Outputs<
 }
 
 /// Σ of the partial dWs, in their fixed order, in parallel over elements.
-fn sum_partials<T: ConvElem>(mut partials: Vec<Vec<T>>) -> Vec<T> {
+fn sum_partials<T: GemmElem>(mut partials: Vec<Vec<T>>) -> Vec<T> {
     const CHUNK: usize = 1 << 14;
     let mut total = partials.remove(0);
     total
@@ -222,7 +222,7 @@ fn sum_partials<T: ConvElem>(mut partials: Vec<Vec<T>>) -> Vec<T> {
     total
 }
 
-fn run_batch<T: ConvElem>(sh: &Shared<'_, T>, s: &mut Scratch<T>, b: Batch<'_, T>) {
+fn run_batch<T: GemmElem>(sh: &Shared<'_, T>, s: &mut Scratch<T>, b: Batch<'_, T>) {
     let (g, io, ph) = (sh.g, sh.io, &sh.padded);
     let (ohw, ckk, o, insz, len) = (g.ohw(), g.ckk(), g.o, g.in_size(), ph.len(g));
     let cols = b.nb * ohw;

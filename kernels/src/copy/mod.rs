@@ -1,7 +1,15 @@
 //! Copies between layouts: `contiguous` (only when needed), `reshape` (a view when
 //! the strides allow, else a copy), `cat`, writes into a view, and dtype casts.
+//! The CPU copy walks the strided engine (`cpu`); the CUDA one is copy.cu
+//! (`cuda`).
 
-use crate::elementwise::strided::{map1, Plan};
+mod cpu;
+pub(crate) mod cuda;
+#[cfg(test)]
+mod tests;
+
+use crate::elementwise::strided::map1;
+use cpu::strided_copy;
 use tensor::{resolve_dim, CpuStorage, DType, Element, Error, Result, StorageKind, Tensor};
 
 /// A row-major dense tensor: the same tensor if it already is one, else a copy.
@@ -10,7 +18,7 @@ pub fn contiguous(x: &Tensor) -> Result<Tensor> {
         return Ok(x.clone());
     }
     if x.device().is_cuda() {
-        return crate::cuda::elementwise::contiguous(x);
+        return cuda::contiguous(x);
     }
     dispatch1!(x, |s: T, l| Tensor::from_vec::<T>(
         map1(s, l, |v: T| v),
@@ -50,7 +58,7 @@ pub fn copy_into(dst: &Tensor, src: &Tensor) -> Result<()> {
     let ls = src.layout().broadcast_to(dst.shape())?;
     let ld = dst.layout().clone();
     if dst.device().is_cuda() {
-        return crate::cuda::elementwise::copy_strided(dst, &ld, &src, &ls);
+        return cuda::copy_strided(dst, &ld, &src, &ls);
     }
     let gs = src.storage();
     let mut gd = dst.storage_mut();
@@ -65,15 +73,6 @@ pub fn copy_into(dst: &Tensor, src: &Tensor) -> Result<()> {
         _ => unreachable!("dtypes and devices were checked equal"),
     }
     Ok(())
-}
-
-fn strided_copy<T: Element>(d: &mut [T], ld: &tensor::Layout, s: &[T], ls: &tensor::Layout) {
-    let plan = Plan::new(ld.shape(), [ld, ls]);
-    plan.for_runs(0, plan.numel(), |_, n, [od, os], [sd, ss]| {
-        for i in 0..n {
-            d[od + i * sd] = s[os + i * ss];
-        }
-    });
 }
 
 /// Concatenate along `dim`; every other dimension must agree.
@@ -109,35 +108,4 @@ pub fn cat(xs: &[Tensor], dim: isize) -> Result<Tensor> {
         start += len;
     }
     Ok(out)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn contiguous_copies_only_when_needed() {
-        let a = Tensor::from_vec((0..6).map(|x| x as f32).collect(), &[2, 3]).unwrap();
-        assert!(contiguous(&a).unwrap().same_storage(&a));
-        let t = contiguous(&a.t().unwrap()).unwrap();
-        assert!(!t.same_storage(&a));
-        assert_eq!(t.to_vec_f32().unwrap(), vec![0., 3., 1., 4., 2., 5.]);
-        let r = reshape(&a.t().unwrap(), &[6]).unwrap();
-        assert_eq!(r.to_vec_f32().unwrap(), vec![0., 3., 1., 4., 2., 5.]);
-        assert!(reshape(&a, &[3, 2]).unwrap().same_storage(&a));
-    }
-
-    #[test]
-    fn cat_along_dims() {
-        let a = Tensor::from_vec(vec![1f32, 2., 3., 4.], &[2, 2]).unwrap();
-        let b = Tensor::from_vec(vec![5f32, 6.], &[2, 1]).unwrap();
-        assert_eq!(
-            cat(&[a.clone(), b.clone()], 1)
-                .unwrap()
-                .to_vec_f32()
-                .unwrap(),
-            vec![1., 2., 5., 3., 4., 6.]
-        );
-        assert!(cat(&[a, b], 0).is_err());
-    }
 }

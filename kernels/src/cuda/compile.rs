@@ -17,63 +17,33 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use tensor::cuda::CudaDevice;
 use tensor::{Error, Result};
 
-/// One CUDA C translation unit (self-contained: no `#include`).
+/// One CUDA C translation unit (self-contained: no `#include`). Each op
+/// family's `cuda.rs` owns its source (`kernels::cuda_sources` lists them all);
+/// a family whose op codes are generated from its Rust table builds the text
+/// once and keeps it for the life of the process.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Source {
+    /// The file name, as NVRTC's messages and the module cache name it.
     pub name: &'static str,
+    /// The complete CUDA C text.
     pub code: &'static str,
 }
 
-pub const ELEMENTWISE: Source = Source {
-    name: "elementwise.cu",
-    code: include_str!("../elementwise/elementwise.cu"),
-};
-pub const REDUCE: Source = Source {
-    name: "reduce.cu",
-    code: include_str!("../reduce/reduce.cu"),
-};
-pub const SGEMM: Source = Source {
-    name: "sgemm.cu",
-    code: include_str!("../matmul/sgemm.cu"),
-};
-pub const LOSS: Source = Source {
-    name: "loss.cu",
-    code: include_str!("../loss/loss.cu"),
-};
-pub const OPTIM: Source = Source {
-    name: "optim.cu",
-    code: include_str!("../optim/optim.cu"),
-};
-pub const RANDOM: Source = Source {
-    name: "random.cu",
-    code: include_str!("../random/random.cu"),
-};
-
-pub const CONV: Source = Source {
-    name: "conv.cu",
-    code: include_str!("../conv/conv.cu"),
-};
-pub const BATCHNORM: Source = Source {
-    name: "batchnorm.cu",
-    code: include_str!("../batchnorm/batchnorm.cu"),
-};
-pub const POOL: Source = Source {
-    name: "pool.cu",
-    code: include_str!("../pool/pool.cu"),
-};
-
-/// Every kernel source of the backend.
-pub const SOURCES: [Source; 9] = [
-    ELEMENTWISE,
-    REDUCE,
-    SGEMM,
-    LOSS,
-    OPTIM,
-    RANDOM,
-    CONV,
-    BATCHNORM,
-    POOL,
-];
+impl Source {
+    /// A source whose text is put together at run time (a shared prelude,
+    /// `case` lines generated from an op table), built once per process and
+    /// kept for its life in `cell`.
+    pub(crate) fn assembled(
+        name: &'static str,
+        cell: &'static OnceLock<String>,
+        build: impl FnOnce() -> String,
+    ) -> Source {
+        Source {
+            name,
+            code: cell.get_or_init(build).as_str(),
+        }
+    }
+}
 
 /// What NVRTC should emit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -1,14 +1,19 @@
-//! Launch plumbing: kernel-argument structs that mirror the `.cu` sources,
-//! dimension collapsing, grid sizes, and the `launch!` macro.
+//! Launch plumbing: the strided-view argument and the CUDA prelude it
+//! mirrors, grid sizes, and the `launch!` macro. Dimension merging is
+//! `tensor::Layout::merge_dims`, shared with the CPU engine.
 
 use cudarc::driver::{DeviceRepr, LaunchConfig};
 use tensor::cuda::CudaDevice;
-use tensor::{Device, Error, Result};
+use tensor::{Device, Error, MergedDims, Result};
 
-/// Rank limit of the strided kernels (after collapsing), as in elementwise.cu.
+/// Rank limit of the strided kernels (after merging), as in strided.cuh.
 pub(crate) const MAX_RANK: usize = 8;
 
-/// `struct Strides` of elementwise.cu: a shape and up to three operands'
+/// The CUDA C prelude of the kernels over strided views (`struct Strides`,
+/// the `offsets` index walk, `SMALL`): prepended to their sources.
+pub(crate) const STRIDED_PRELUDE: &str = include_str!("strided.cuh");
+
+/// `struct Strides` of strided.cuh: a shape and up to three operands'
 /// element strides. Passed by value as a kernel parameter.
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
@@ -23,13 +28,9 @@ pub(crate) struct StridesArg {
 unsafe impl DeviceRepr for StridesArg {}
 
 impl StridesArg {
-    /// From a collapsed shape and K ≤ 3 stride lists of the same rank.
-    pub(crate) fn new(
-        op: &'static str,
-        dev: &CudaDevice,
-        shape: &[usize],
-        strides: &[Vec<usize>],
-    ) -> Result<Self> {
+    /// From merged dimensions of K ≤ 3 operands.
+    pub(crate) fn new(op: &'static str, dev: &CudaDevice, merged: &MergedDims) -> Result<Self> {
+        let (shape, strides) = (&merged.shape, &merged.strides);
         if shape.len() > MAX_RANK || strides.len() > 3 {
             return Err(Error::Unsupported {
                 op,
@@ -56,40 +57,6 @@ impl StridesArg {
         }
         Ok(a)
     }
-}
-
-/// Drop size-1 dims and merge neighbours that are contiguous in every operand
-/// (outer stride = inner stride · inner size), so that dense operands become
-/// rank 1 and the kernel's index loop does no division.
-pub(crate) fn collapse(shape: &[usize], strides: &[&[usize]]) -> (Vec<usize>, Vec<Vec<usize>>) {
-    let k = strides.len();
-    let mut sh: Vec<usize> = Vec::new();
-    let mut st: Vec<Vec<usize>> = vec![Vec::new(); k];
-    for d in 0..shape.len() {
-        if shape[d] == 1 {
-            continue;
-        }
-        let mergeable =
-            !sh.is_empty() && (0..k).all(|i| st[i].last() == Some(&(strides[i][d] * shape[d])));
-        if mergeable {
-            *sh.last_mut().expect("checked non-empty") *= shape[d];
-            for i in 0..k {
-                *st[i].last_mut().expect("same rank as sh") = strides[i][d];
-            }
-        } else {
-            sh.push(shape[d]);
-            for i in 0..k {
-                st[i].push(strides[i][d]);
-            }
-        }
-    }
-    if sh.is_empty() {
-        sh.push(1);
-        for s in st.iter_mut() {
-            s.push(0);
-        }
-    }
-    (sh, st)
 }
 
 /// Threads per block of the 1-D kernels.
@@ -129,29 +96,4 @@ macro_rules! launch {
         unsafe { __b.launch($cfg) }
             .map_err(|e| tensor::cuda::driver_error($op, e))?;
     }};
-}
-
-#[cfg(test)]
-mod tests {
-    use super::collapse;
-
-    #[test]
-    fn dense_operands_collapse_to_rank_one() {
-        let (sh, st) = collapse(&[2, 3, 4], &[&[12, 4, 1], &[12, 4, 1]]);
-        assert_eq!((sh, st), (vec![24], vec![vec![1], vec![1]]));
-    }
-
-    #[test]
-    fn broadcast_and_transposed_dims_stay_apart() {
-        // b is broadcast along dim 1: [2, 3] with strides [1, 0].
-        let (sh, st) = collapse(&[2, 1, 3], &[&[3, 3, 1], &[1, 1, 0]]);
-        assert_eq!(sh, vec![2, 3]);
-        assert_eq!(st, vec![vec![3, 1], vec![1, 0]]);
-        // A transpose keeps two dims.
-        let (sh, _) = collapse(&[4, 5], &[&[1, 4]]);
-        assert_eq!(sh, vec![4, 5]);
-        // All size-1: a scalar.
-        let (sh, st) = collapse(&[1, 1], &[&[1, 1]]);
-        assert_eq!((sh, st), (vec![1], vec![vec![0]]));
-    }
 }

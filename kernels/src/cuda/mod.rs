@@ -1,28 +1,21 @@
-//! The CUDA backend: hand-written CUDA C kernels (one `.cu` per op family,
-//! beside the family's CPU code), compiled by NVRTC at run time and launched
-//! through cudarc on the tensor's device.
+//! The CUDA backend's shared plumbing: NVRTC compilation and caching
+//! (`compile`), the launch macro and kernel-argument helpers (`launch`), and
+//! the operand helpers below. The kernels themselves are hand-written CUDA C,
+//! one `.cu` per op family with its launcher (`cuda.rs`) beside the family's
+//! CPU code; nothing here imports an op family.
 //!
 //! Every public kernel entry (`crate::unary`, `crate::matmul`, ...) checks its
-//! inputs, then branches here when they live on a GPU. Outputs come from the
+//! inputs, then calls its family's launcher when they live on a GPU. Outputs come from the
 //! device's caching allocator; launches are queued on the device's one compute
 //! stream and nothing here waits for the GPU, except `max_dim`, whose argmax
 //! indices are returned to the host by its signature (and the test helper
-//! `random::philox_words`).
+//! `random::cuda::philox_words`).
 //!
 //! Memory, contexts and host↔device copies are in `tensor::cuda`.
 
 #[macro_use]
-mod launch;
-pub(crate) mod batchnorm;
+pub(crate) mod launch;
 pub mod compile;
-pub(crate) mod conv;
-pub(crate) mod elementwise;
-pub(crate) mod loss;
-pub(crate) mod matmul;
-pub(crate) mod optim;
-pub(crate) mod pool;
-pub mod random;
-pub(crate) mod reduce;
 
 pub use tensor::cuda::{
     device, device_count, driver_available, probe, size_class, stats, trim, AllocStats, CudaDevice,

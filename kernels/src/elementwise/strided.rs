@@ -1,10 +1,11 @@
 //! The elementwise engine: walks N strided (possibly broadcast) operands in the
 //! row-major order of the output, as runs along the innermost dimension.
 //!
-//! Dimensions are first coalesced (size-1 dims dropped, neighbours merged when every
-//! operand is dense across them), so that `[B, F] + [F]` becomes one inner run per
-//! row with strides (1, 1) and a contiguous tensor becomes one long run. The inner
-//! loops are specialised on unit and zero strides so that LLVM vectorises them.
+//! Dimensions are first merged by `tensor::Layout::merge_dims` (size-1 dims
+//! dropped, neighbours merged when every operand is dense across them), so
+//! that `[B, F] + [F]` becomes one inner run per row with strides (1, 1) and a
+//! contiguous tensor becomes one long run. The inner loops are specialised on
+//! unit and zero strides so that LLVM vectorises them.
 
 use crate::PARALLEL_THRESHOLD;
 use rayon::prelude::*;
@@ -23,42 +24,17 @@ pub(crate) struct Plan<const N: usize> {
 
 impl<const N: usize> Plan<N> {
     /// `layouts` must already have the output's shape (broadcast beforehand).
-    #[allow(clippy::needless_range_loop)] // k indexes several parallel arrays
+    /// Their dimensions are merged by `Layout::merge_dims`, as the CUDA
+    /// launcher merges them.
     pub(crate) fn new(shape: &[usize], layouts: [&Layout; N]) -> Self {
-        let mut dims: Vec<usize> = Vec::with_capacity(shape.len());
-        let mut strides: [Vec<usize>; N] = std::array::from_fn(|_| Vec::with_capacity(shape.len()));
-        for (i, &d) in shape.iter().enumerate() {
-            if d == 1 {
-                continue;
-            }
-            let mergeable = dims.last().is_some()
-                && (0..N).all(|k| {
-                    let prev = *strides[k].last().unwrap();
-                    prev == layouts[k].strides()[i] * d
-                });
-            if mergeable {
-                *dims.last_mut().unwrap() *= d;
-                for k in 0..N {
-                    *strides[k].last_mut().unwrap() = layouts[k].strides()[i];
-                }
-            } else {
-                dims.push(d);
-                for k in 0..N {
-                    strides[k].push(layouts[k].strides()[i]);
-                }
-            }
-        }
-        if dims.is_empty() {
-            dims.push(1);
-            for s in strides.iter_mut() {
-                s.push(0);
-            }
-        }
+        let strides: [&[usize]; N] = std::array::from_fn(|k| layouts[k].strides());
+        let merged = Layout::merge_dims(shape, &strides);
+        let mut per_operand = merged.strides.into_iter();
         Plan {
             numel: shape.iter().product(),
             offsets: std::array::from_fn(|k| layouts[k].offset()),
-            dims,
-            strides,
+            dims: merged.shape,
+            strides: std::array::from_fn(|_| per_operand.next().unwrap_or_default()),
         }
     }
 

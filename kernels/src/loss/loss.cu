@@ -6,7 +6,10 @@
 // Backward: the upstream gradient g is a one-element device buffer, read by
 // the kernel itself, so a backward pass never waits for the host.
 //
-// Kinds (must match `kernels::cuda::loss`): 0 = bce, 1 = bce_with_logits, 2 = mse.
+// The kinds' codes are defined by the host from `Kind` (loss/cuda.rs) at the
+// marker line below: LOSS_BCE, LOSS_BCE_WITH_LOGITS, LOSS_MSE.
+
+// @LOSS_KINDS@
 
 #define FULL_MASK 0xffffffffu
 #define NEG_INF __int_as_float(0xff800000)
@@ -37,13 +40,13 @@ __device__ __forceinline__ float sigmoidf(float x) {
 
 __device__ __forceinline__ float loss_elem(int kind, float x, float y) {
     switch (kind) {
-        case 0: {  // -[y ln p + (1-y) ln(1-p)], each log clamped at -100
+        case LOSS_BCE: {  // -[y ln p + (1-y) ln(1-p)], each log clamped at -100
             float lp = fmaxf(logf(x), -100.0f), lq = fmaxf(logf(1.0f - x), -100.0f);
             return -(y * lp + (1.0f - y) * lq);
         }
-        case 1:  // max(x, 0) - x y + ln(1 + e^-|x|): never overflows
+        case LOSS_BCE_WITH_LOGITS:  // max(x, 0) - x y + ln(1 + e^-|x|): never overflows
             return fmaxf(x, 0.0f) - x * y + log1pf(expf(-fabsf(x)));
-        case 2: {
+        case LOSS_MSE: {
             float d = x - y;
             return d * d;
         }
@@ -94,15 +97,15 @@ extern "C" __global__ void loss_backward(int kind, const float* __restrict__ x,
                                          const float* __restrict__ y, const float* __restrict__ g,
                                          float* __restrict__ dx, unsigned long long n) {
     double sd = (double)g[0] / (double)n;
-    if (kind == 2) sd *= 2.0;
+    if (kind == LOSS_MSE) sd *= 2.0;
     float s = (float)sd;
     unsigned long long step = (unsigned long long)gridDim.x * blockDim.x;
     for (unsigned long long i = (unsigned long long)blockIdx.x * blockDim.x + threadIdx.x; i < n;
          i += step) {
         float xv = x[i], yv = y[i], r;
         switch (kind) {
-            case 0: r = s * (xv - yv) / fmaxf(xv * (1.0f - xv), 1e-12f); break;
-            case 1: r = s * (sigmoidf(xv) - yv); break;
+            case LOSS_BCE: r = s * (xv - yv) / fmaxf(xv * (1.0f - xv), 1e-12f); break;
+            case LOSS_BCE_WITH_LOGITS: r = s * (sigmoidf(xv) - yv); break;
             default: r = s * (xv - yv); break;
         }
         dx[i] = r;

@@ -1,12 +1,18 @@
 //! Loss kernels with mean reduction, forward and backward, PyTorch's semantics.
-//! The upstream gradient of a loss is a one-element tensor `g`.
+//! The upstream gradient of a loss is a one-element tensor `g`. The per-element
+//! CPU expressions are in the entries below, their reductions in `cpu`; the
+//! CUDA kernels are loss.cu (`cuda`, which also holds the kind table).
+
+mod cpu;
+pub(crate) mod cuda;
+#[cfg(test)]
+mod tests;
 
 use crate::copy::contiguous;
-use crate::cuda::loss::{self as cuda, Kind};
 use crate::elementwise::strided::map2;
 use crate::fastmath::FastMath;
-use crate::reduce::cpu::sum_run;
-use rayon::prelude::*;
+use cpu::{mean_of, softmax_rows};
+use cuda::Kind;
 use tensor::{Element, Error, Result, Tensor};
 
 fn same_shape(op: &'static str, x: &Tensor, y: &Tensor) -> Result<()> {
@@ -33,18 +39,6 @@ fn on_cuda(op: &'static str, x: &Tensor, y: &Tensor) -> Result<bool> {
 
 fn upstream(g: &Tensor) -> Result<f64> {
     g.item()
-}
-
-fn mean_of<T: Element>(v: Vec<T>) -> T {
-    let n = v.len();
-    let s = if n >= crate::PARALLEL_THRESHOLD {
-        v.par_chunks(1 << 14)
-            .map(sum_run)
-            .reduce(|| T::ZERO, |a, b| a + b)
-    } else {
-        sum_run(&v)
-    };
-    s / T::from_f64(n as f64)
 }
 
 /// mean(−[y·max(ln p, −100) + (1−y)·max(ln(1−p), −100)])
@@ -161,24 +155,7 @@ fn check_ce(logits: &Tensor, labels: &[usize]) -> Result<(usize, usize)> {
     Ok((n, c))
 }
 
-/// Row-wise softmax of a contiguous [n, c] buffer, max-shifted.
-fn softmax_rows<T: Element>(x: &[T], c: usize) -> Vec<T> {
-    let mut out = x.to_vec();
-    for row in out.chunks_mut(c) {
-        let m = row.iter().fold(row[0], |a, &b| a.max(b));
-        let mut s = T::ZERO;
-        for v in row.iter_mut() {
-            *v = (*v - m).exp();
-            s += *v;
-        }
-        for v in row.iter_mut() {
-            *v = *v / s;
-        }
-    }
-    out
-}
-
-/// mean over rows of −log_softmax(logits)[label].
+/// mean over rows of −log_softmax(logits)\[label\].
 pub fn cross_entropy(logits: &Tensor, labels: &[usize]) -> Result<Tensor> {
     let (_, c) = check_ce(logits, labels)?;
     if logits.device().is_cuda() {

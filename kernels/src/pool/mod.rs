@@ -3,8 +3,12 @@
 //! the maximum was; the backward scatters the output gradient there (adding up
 //! where overlapping windows picked the same input). Parallel over planes.
 
+mod cpu;
+pub(crate) mod cuda;
+
 use crate::copy::contiguous;
 use crate::PARALLEL_THRESHOLD;
+use cpu::pool_plane;
 use rayon::prelude::*;
 use tensor::{Element, Error, Result, Tensor};
 
@@ -23,40 +27,13 @@ pub struct PoolIndices {
 }
 
 impl PoolIndices {
+    /// The shape [N, C, H, W] of the input the indices point into.
     pub fn input_shape(&self) -> &[usize] {
         &self.input_shape
     }
+    /// The shape of the pooled output the indices belong to.
     pub fn output_shape(&self) -> &[usize] {
         &self.output_shape
-    }
-}
-
-fn pool_plane<T: Element>(
-    src: &[T],
-    w: usize,
-    (oh, ow): (usize, usize),
-    k: usize,
-    s: usize,
-    out: &mut [T],
-    idx: &mut [u32],
-) {
-    for oy in 0..oh {
-        for ox in 0..ow {
-            let first = oy * s * w + ox * s;
-            let (mut best, mut at) = (src[first], first);
-            for ki in 0..k {
-                let row = first + ki * w;
-                for (j, &v) in src[row..row + k].iter().enumerate() {
-                    // PyTorch's rule: the first maximum wins, and NaN propagates.
-                    if v > best || v.is_nan() {
-                        best = v;
-                        at = row + j;
-                    }
-                }
-            }
-            out[oy * ow + ox] = best;
-            idx[oy * ow + ox] = at as u32;
-        }
     }
 }
 
@@ -91,7 +68,7 @@ pub fn max_pool2d(x: &Tensor, kernel: usize, stride: usize) -> Result<(Tensor, P
     let (oh, ow) = ((h - kernel) / stride + 1, (w - kernel) / stride + 1);
     let out_shape = vec![n, c, oh, ow];
     if x.device().is_cuda() {
-        let (y, idx) = crate::cuda::pool::forward(x, &out_shape, kernel, stride)?;
+        let (y, idx) = cuda::forward(x, &out_shape, kernel, stride)?;
         return Ok((
             y,
             PoolIndices {
@@ -171,7 +148,7 @@ pub fn max_pool2d_backward(
     let [_, _, h, w] = <[usize; 4]>::try_from(input_shape)
         .map_err(|_| Error::arg(op, input_shape, "input must be 4-D"))?;
     if let Some(idx) = &indices.device_idx {
-        return crate::cuda::pool::backward(dy, idx, input_shape, indices.kernel, indices.stride);
+        return cuda::backward(dy, idx, input_shape, indices.kernel, indices.stride);
     }
     let plane_out = indices.output_shape[2] * indices.output_shape[3];
     let gc = contiguous(dy)?;
@@ -196,46 +173,4 @@ pub fn max_pool2d_backward(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn forward_picks_first_max_and_backward_scatters() {
-        // one 4×4 plane, k2 s2: windows [0,1,4,5], [2,3,6,7], ...
-        let v: Vec<f32> = vec![
-            1., 3., 2., 2., //
-            3., 0., 2., 1., //
-            -1., -2., 5., 9., //
-            -3., -1., 9., 0.,
-        ];
-        let x = Tensor::from_vec(v, &[1, 1, 4, 4]).unwrap();
-        let (y, idx) = max_pool2d(&x, 2, 2).unwrap();
-        assert_eq!(y.to_vec_f32().unwrap(), vec![3., 2., -1., 9.]);
-        let g = Tensor::from_vec(vec![1f32, 2., 3., 4.], &[1, 1, 2, 2]).unwrap();
-        let dx = max_pool2d_backward(&g, &idx, &[1, 1, 4, 4]).unwrap();
-        let mut want = vec![0f32; 16];
-        (want[1], want[2], want[8], want[11]) = (1., 2., 3., 4.);
-        assert_eq!(dx.to_vec_f32().unwrap(), want);
-        // overlapping windows (k3 s1) accumulate onto a shared maximum
-        let (y, idx) = max_pool2d(&x, 3, 1).unwrap();
-        assert_eq!(y.to_vec_f32().unwrap(), vec![5., 9., 9., 9.]);
-        let g = Tensor::ones(&[1, 1, 2, 2], tensor::DType::F32, tensor::Device::Cpu).unwrap();
-        let dx = max_pool2d_backward(&g, &idx, &[1, 1, 4, 4])
-            .unwrap()
-            .to_vec_f32()
-            .unwrap();
-        assert_eq!((dx[10], dx[11], dx[14]), (1.0, 2.0, 1.0));
-    }
-
-    #[test]
-    fn bad_arguments_are_errors() {
-        let x = Tensor::zeros(&[1, 2, 3, 3], tensor::DType::F32, tensor::Device::Cpu).unwrap();
-        assert!(max_pool2d(&x, 4, 1)
-            .unwrap_err()
-            .to_string()
-            .contains("max_pool2d"));
-        assert!(max_pool2d(&x, 2, 0).is_err());
-        let (_, idx) = max_pool2d(&x, 2, 1).unwrap();
-        assert!(max_pool2d_backward(&x, &idx, &[1, 2, 3, 3]).is_err());
-    }
-}
+mod tests;

@@ -6,7 +6,7 @@
 //! philox((i/4 lo, i/4 hi, offset lo, offset hi), (seed lo, seed hi)). Distinct
 //! offsets (e.g. the training step) give independent streams from one seed.
 
-use crate::cuda;
+pub mod cuda;
 use rayon::prelude::*;
 use tensor::{Device, Error, Result, Tensor};
 
@@ -85,7 +85,7 @@ fn make(
     match device {
         Device::Cpu => Tensor::from_vec(cpu(n), shape),
         Device::Cuda(i) => {
-            cuda::probe(i)?;
+            crate::cuda::probe(i)?;
             gpu(i)
         }
     }
@@ -106,15 +106,7 @@ pub fn uniform(
         shape,
         device,
         |n| fill(n, seed, offset, |w| w.map(|x| span.mul_add(unit(x), lo))),
-        |i| {
-            cuda::random::generate(
-                i,
-                shape,
-                cuda::random::Dist::Uniform { lo, hi },
-                seed,
-                offset,
-            )
-        },
+        |i| cuda::generate(i, shape, cuda::Dist::Uniform { lo, hi }, seed, offset),
     )
 }
 
@@ -141,15 +133,7 @@ pub fn normal(
                     .map(|z| std.mul_add(z, mean))
             })
         },
-        |i| {
-            cuda::random::generate(
-                i,
-                shape,
-                cuda::random::Dist::Normal { mean, std },
-                seed,
-                offset,
-            )
-        },
+        |i| cuda::generate(i, shape, cuda::Dist::Normal { mean, std }, seed, offset),
     )
 }
 
@@ -183,15 +167,7 @@ pub fn dropout_mask(
                 w.map(|x| if unit(x) < pf { 0.0 } else { scale })
             })
         },
-        |i| {
-            cuda::random::generate(
-                i,
-                shape,
-                cuda::random::Dist::Dropout { p: pf, scale },
-                seed,
-                offset,
-            )
-        },
+        |i| cuda::generate(i, shape, cuda::Dist::Dropout { p: pf, scale }, seed, offset),
     )
 }
 

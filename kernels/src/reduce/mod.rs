@@ -2,6 +2,9 @@
 //! (the backward of broadcasting), and max along one dimension with its argmax.
 
 pub(crate) mod cpu;
+pub(crate) mod cuda;
+#[cfg(test)]
+mod tests;
 
 use crate::copy::contiguous;
 use tensor::{resolve_dim, Error, Result, Tensor};
@@ -66,7 +69,7 @@ pub fn sum_axes(x: &Tensor, axes: &[isize], keepdim: bool) -> Result<Tensor> {
         (kept, x.numel() / kept.max(1), 1)
     };
     if xc.device().is_cuda() {
-        return crate::cuda::reduce::sum(&xc, outer, r, inner, &out_shape);
+        return cuda::sum(&xc, outer, r, inner, &out_shape);
     }
     dispatch1!(&xc, |s: T, l| {
         let data = &s[l.offset()..l.offset() + l.numel()];
@@ -129,7 +132,7 @@ pub fn max_dim(x: &Tensor, dim: isize, keepdim: bool) -> Result<(Tensor, Vec<usi
         out_shape.remove(d);
     }
     if xc.device().is_cuda() {
-        return crate::cuda::reduce::max_rows(&xc, xc.numel() / len, len, &out_shape);
+        return cuda::max_rows(&xc, xc.numel() / len, len, &out_shape);
     }
     dispatch1!(&xc, |s: T, l| {
         let data = &s[l.offset()..l.offset() + l.numel()];
@@ -171,8 +174,7 @@ pub fn scatter_to_dim(
         inverse[p] = i;
     }
     if gc.device().is_cuda() {
-        return crate::cuda::reduce::scatter_rows(&gc, indices, rows, len, &pshape)?
-            .permute(&inverse);
+        return cuda::scatter_rows(&gc, indices, rows, len, &pshape)?.permute(&inverse);
     }
     dispatch1!(&gc, |s: T, l| {
         let gv = &s[l.offset()..l.offset() + l.numel()];

@@ -3,15 +3,23 @@
 //! tensor (mean, then 1/√(var + eps)) in `BatchNormSaved::device_stats`, so a
 //! training step never waits for the GPU.
 
-use super::compile::BATCHNORM;
-use super::launch::{grid, BLOCK};
-use super::{operand, operand_on, output, CudaDevice};
 use crate::batchnorm::BatchNormSaved;
 use crate::copy::contiguous;
+use crate::cuda::compile::Source;
+use crate::cuda::launch::{grid, BLOCK};
+use crate::cuda::{operand, operand_on, output, CudaDevice};
 use cudarc::driver::{DeviceRepr, LaunchConfig};
 use std::sync::Arc;
 use tensor::cuda::CudaStorage;
 use tensor::{Error, Result, Tensor};
+
+/// `batchnorm.cu`, embedded in the binary and compiled by NVRTC on first use.
+pub(crate) fn source() -> Source {
+    Source {
+        name: "batchnorm.cu",
+        code: include_str!("batchnorm.cu"),
+    }
+}
 
 /// Threads per block of the per-channel reductions (BN_THREADS in the source).
 const BN_THREADS: u32 = 256;
@@ -94,7 +102,7 @@ fn apply(
         launch!(
             op,
             dev,
-            BATCHNORM,
+            source(),
             "bn_apply_f32",
             grid(dev, n, BLOCK),
             [px, py, pstats, pg, gs, pb, bs, d]
@@ -142,7 +150,7 @@ pub(crate) fn train(
         launch!(
             op,
             &dev,
-            BATCHNORM,
+            source(),
             "bn_stats_f32",
             per_channel_cfg(c),
             [px, pstats, prm, rms, prv, rvs, d, eps32, mom32]
@@ -184,7 +192,7 @@ pub(crate) fn eval(
         launch!(
             op,
             &dev,
-            BATCHNORM,
+            source(),
             "bn_eval_stats_f32",
             grid(&dev, c, BLOCK),
             [prm, rms, prv, rvs, pstats, c64, eps32]
@@ -231,7 +239,7 @@ pub(crate) fn backward(
         launch!(
             op,
             &dev,
-            BATCHNORM,
+            source(),
             "bn_grad_sums_f32",
             per_channel_cfg(c),
             [pdy, px, pstats, psums, pdg, pdb, d]
@@ -244,7 +252,7 @@ pub(crate) fn backward(
             launch!(
                 op,
                 &dev,
-                BATCHNORM,
+                source(),
                 "bn_backward_dx_f32",
                 grid(&dev, x.numel(), BLOCK),
                 [pdy, px, pstats, psums, pg, gs, pdx, d, training]

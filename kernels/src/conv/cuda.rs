@@ -11,15 +11,23 @@
 //! stays under `COL_LIMIT` floats; each product is one SGEMM (sgemm.cu) over
 //! the whole chunk, the weight gradient accumulating across chunks.
 
-use super::compile::CONV;
-use super::launch::{grid, BLOCK};
-use super::matmul::gemm;
-use super::{operand, operand_on, output, zeros, CudaDevice};
 use crate::conv::Geom;
+use crate::cuda::compile::Source;
+use crate::cuda::launch::{grid, BLOCK};
+use crate::cuda::{operand, operand_on, output, zeros, CudaDevice};
+use crate::gemm::cuda::gemm;
 use cudarc::driver::DeviceRepr;
 use std::sync::Arc;
 use tensor::cuda::CudaStorage;
 use tensor::{Device, Error, Result, Tensor};
+
+/// `conv.cu`, embedded in the binary and compiled by NVRTC on first use.
+pub(crate) fn source() -> Source {
+    Source {
+        name: "conv.cu",
+        code: include_str!("conv.cu"),
+    }
+}
 
 /// Column-matrix elements per chunk (128 MiB of f32).
 const COL_LIMIT: usize = 1 << 25;
@@ -172,7 +180,7 @@ fn run_chunks(
             launch!(
                 op,
                 dev,
-                CONV,
+                source(),
                 "conv_im2col_f32",
                 grid(dev, ckk * k, BLOCK),
                 [pu, pcol, cg, nb32]
@@ -193,7 +201,7 @@ fn run_chunks(
             launch!(
                 op,
                 dev,
-                CONV,
+                source(),
                 "conv_from_rows_f32",
                 grid(dev, o * k, BLOCK),
                 [prows, py, pb, nb32, o32, p64]
@@ -203,7 +211,7 @@ fn run_chunks(
             launch!(
                 op,
                 dev,
-                CONV,
+                source(),
                 "conv_to_rows_f32",
                 grid(dev, o * k, BLOCK),
                 [pv, prows, nb32, o32, p64]
@@ -236,7 +244,7 @@ fn run_chunks(
             launch!(
                 op,
                 dev,
-                CONV,
+                source(),
                 "conv_col2im_f32",
                 grid(dev, nb * g.in_size(), BLOCK),
                 [pcol, pd, pb, cg, nb32]

@@ -1,6 +1,12 @@
 //! Views as pure layout math: a shape, strides in elements and an offset into the
 //! storage. Every view op here returns a new `Layout` and never touches data.
 
+mod index;
+mod merge;
+
+pub use index::StridedIndex;
+pub use merge::MergedDims;
+
 use crate::{Error, Result};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -327,118 +333,5 @@ impl Layout {
     }
 }
 
-/// Iterates storage offsets of a strided layout in row-major order.
-pub struct StridedIndex<'a> {
-    layout: &'a Layout,
-    counter: Vec<usize>,
-    next: Option<usize>,
-}
-
-impl<'a> StridedIndex<'a> {
-    fn new(layout: &'a Layout) -> Self {
-        StridedIndex {
-            counter: vec![0; layout.rank()],
-            next: (layout.numel() > 0).then_some(layout.offset),
-            layout,
-        }
-    }
-}
-
-impl Iterator for StridedIndex<'_> {
-    type Item = usize;
-    #[inline]
-    fn next(&mut self) -> Option<usize> {
-        let cur = self.next?;
-        let mut idx = cur;
-        let mut d = self.layout.rank();
-        loop {
-            if d == 0 {
-                self.next = None;
-                break;
-            }
-            d -= 1;
-            self.counter[d] += 1;
-            idx += self.layout.strides[d];
-            if self.counter[d] < self.layout.shape[d] {
-                self.next = Some(idx);
-                break;
-            }
-            idx -= self.counter[d] * self.layout.strides[d];
-            self.counter[d] = 0;
-        }
-        Some(cur)
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn collect(l: &Layout) -> Vec<usize> {
-        l.indices().collect()
-    }
-
-    #[test]
-    fn transpose_is_stride_swap() {
-        let l = Layout::contiguous(&[2, 3]);
-        let t = l.transpose(0, 1).unwrap();
-        assert_eq!(t.shape(), &[3, 2]);
-        assert_eq!(collect(&t), vec![0, 3, 1, 4, 2, 5]);
-        assert!(!t.is_contiguous());
-    }
-
-    #[test]
-    fn narrow_moves_offset() {
-        let l = Layout::contiguous(&[4, 3]);
-        let n = l.narrow(0, 1, 2).unwrap();
-        assert_eq!(collect(&n), vec![3, 4, 5, 6, 7, 8]);
-        let c = l.narrow(1, 1, 2).unwrap();
-        assert_eq!(collect(&c), vec![1, 2, 4, 5, 7, 8, 10, 11]);
-        assert!(l.narrow(1, 2, 2).is_err());
-    }
-
-    #[test]
-    fn broadcast_has_zero_strides() {
-        let l = Layout::contiguous(&[3, 1]);
-        let b = l.broadcast_to(&[2, 3, 4]).unwrap();
-        assert_eq!(b.strides(), &[0, 1, 0]);
-        assert!(l.broadcast_to(&[2, 4]).is_err());
-    }
-
-    #[test]
-    fn reshape_views_when_possible() {
-        let l = Layout::contiguous(&[2, 3, 4]);
-        assert_eq!(l.reshape(&[6, 4]).unwrap().unwrap().strides(), &[4, 1]);
-        // transposed: merging the swapped dims needs a copy
-        let t = l.transpose(1, 2).unwrap(); // [2,4,3] strides [12,1,4]
-        assert!(t.reshape(&[2, 12]).unwrap().is_none());
-        // but splitting the outer dim of a transposed view is fine
-        let t2 = Layout::contiguous(&[6, 4]).transpose(0, 1).unwrap(); // [4,6] strides [1,4]
-        let v = t2.reshape(&[4, 2, 3]).unwrap().unwrap();
-        assert_eq!(v.strides(), &[1, 12, 4]);
-        assert_eq!(collect(&v), collect(&t2));
-        // narrowed rows stay viewable when merging the inner dims
-        let n = Layout::contiguous(&[4, 2, 3]).narrow(0, 1, 2).unwrap();
-        let v = n.reshape(&[2, 6]).unwrap().unwrap();
-        assert_eq!(collect(&v), collect(&n));
-        assert!(l.reshape(&[5, 5]).is_err());
-    }
-
-    #[test]
-    fn unsqueeze_squeeze_roundtrip() {
-        let l = Layout::contiguous(&[2, 3]);
-        let u = l.unsqueeze(1).unwrap();
-        assert_eq!(u.shape(), &[2, 1, 3]);
-        assert_eq!(u.squeeze(1).unwrap(), l);
-        assert_eq!(l.unsqueeze(-1).unwrap().shape(), &[2, 3, 1]);
-    }
-
-    #[test]
-    fn broadcast_shapes_rules() {
-        assert_eq!(
-            broadcast_shapes("t", &[4, 1, 5], &[3, 1]).unwrap(),
-            vec![4, 3, 5]
-        );
-        assert!(broadcast_shapes("t", &[2, 3], &[4]).is_err());
-    }
-}
+mod tests;

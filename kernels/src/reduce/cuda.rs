@@ -1,13 +1,21 @@
 //! Host side of reduce.cu: sums of dense [outer, r, inner] buffers, row max
 //! with argmax, and its scatter backward.
 
-use super::compile::REDUCE;
-use super::launch::{grid, grid_warps, BLOCK};
-use super::{operand, output, to_u32, upload_u32, zeros, CudaDevice};
+use crate::cuda::compile::Source;
+use crate::cuda::launch::{grid, grid_warps, BLOCK};
+use crate::cuda::{operand, output, to_u32, upload_u32, zeros, CudaDevice};
 use cudarc::driver::LaunchConfig;
 use std::sync::Arc;
 use tensor::cuda::{download, CudaStorage};
 use tensor::{Error, Result, Tensor};
+
+/// `reduce.cu`, embedded in the binary and compiled by NVRTC on first use.
+pub(crate) fn source() -> Source {
+    Source {
+        name: "reduce.cu",
+        code: include_str!("reduce.cu"),
+    }
+}
 
 /// Rows longer than this (when there are few rows) get a block each, or
 /// several: one warp would take too long over them.
@@ -24,7 +32,7 @@ fn sum_rows(dev: &Arc<CudaDevice>, px: u64, py: u64, outer: usize, r: usize) -> 
         launch!(
             op,
             dev,
-            REDUCE,
+            source(),
             "sum_rows_warp",
             grid_warps(dev, outer),
             [px, py, o64, r64]
@@ -44,7 +52,7 @@ fn sum_rows(dev: &Arc<CudaDevice>, px: u64, py: u64, outer: usize, r: usize) -> 
         launch!(
             op,
             dev,
-            REDUCE,
+            source(),
             "sum_rows_block",
             cfg(1),
             [px, py, o64, r64, chunk]
@@ -56,7 +64,7 @@ fn sum_rows(dev: &Arc<CudaDevice>, px: u64, py: u64, outer: usize, r: usize) -> 
     launch!(
         op,
         dev,
-        REDUCE,
+        source(),
         "sum_rows_block",
         cfg(splits),
         [px, ps, o64, r64, chunk]
@@ -65,7 +73,7 @@ fn sum_rows(dev: &Arc<CudaDevice>, px: u64, py: u64, outer: usize, r: usize) -> 
     launch!(
         op,
         dev,
-        REDUCE,
+        source(),
         "sum_rows_warp",
         grid_warps(dev, outer),
         [ps, py, o64, s64]
@@ -100,7 +108,7 @@ pub(crate) fn sum(
     launch!(
         "sum",
         &dev,
-        REDUCE,
+        source(),
         "sum_mid",
         cfg,
         [px, py, o64, r64, i64_]
@@ -130,7 +138,7 @@ pub(crate) fn max_rows(
     launch!(
         op,
         &dev,
-        REDUCE,
+        source(),
         "max_rows",
         grid_warps(&dev, rows),
         [px, pv, pi, r64, len32]
@@ -169,7 +177,7 @@ pub(crate) fn scatter_rows(
     launch!(
         op,
         &dev,
-        REDUCE,
+        source(),
         "scatter_rows",
         grid(&dev, rows, BLOCK),
         [pg, pi, po, r64, len32]

@@ -1,4 +1,4 @@
-//! f32 products of `matmul` / `linear` on our packed kernel (`conv::sgemm`),
+//! f32 products of `matmul` / `linear` on our packed kernel (`gemm::sgemm`),
 //! split over the GEMM team (`team`: helper threads that
 //! stay awake between the many small GEMMs of an MLP step).
 //!
@@ -8,8 +8,8 @@
 //! band of C's columns (or rows) and runs the single-threaded blocked GEMM on
 //! it, packing its own panels.
 
-use crate::conv::sgemm::{self, Lhs, Rhs};
-use crate::team;
+use super::sgemm::{self, Lhs, Rhs};
+use super::team;
 
 /// Below this many multiply-adds (about 50 µs on one core) waking a second
 /// thread costs about what it saves; on a loaded machine, more (measured on

@@ -1,10 +1,18 @@
 //! Host side of optim.cu: the fused Adam and SGD updates, in place.
 
-use super::compile::OPTIM;
-use super::launch::{grid, BLOCK};
-use super::{operand, operand_on};
+use crate::cuda::compile::Source;
+use crate::cuda::launch::{grid, BLOCK};
+use crate::cuda::{operand, operand_on};
 use crate::optim::{AdamScalars, SgdHyper};
 use tensor::{Result, Tensor};
+
+/// `optim.cu`, embedded in the binary and compiled by NVRTC on first use.
+pub(crate) fn source() -> Source {
+    Source {
+        name: "optim.cu",
+        code: include_str!("optim.cu"),
+    }
+}
 
 pub(crate) fn adam(p: &Tensor, g: &Tensor, m: &Tensor, v: &Tensor, s: &AdamScalars) -> Result<()> {
     let op = "adam_step";
@@ -24,7 +32,7 @@ pub(crate) fn adam(p: &Tensor, g: &Tensor, m: &Tensor, v: &Tensor, s: &AdamScala
     launch!(
         op,
         &dev,
-        OPTIM,
+        source(),
         "adam_f32",
         grid(&dev, n, BLOCK),
         [pp, pg, pm, pv, n64, w1, b2, one_m_b2, eps, wd, step_size, bc2_sqrt]
@@ -61,7 +69,7 @@ pub(crate) fn sgd(
     launch!(
         op,
         &dev,
-        OPTIM,
+        source(),
         "sgd_f32",
         grid(&dev, n, BLOCK),
         [pp, pg, pb, n64, lr, mom, damp, wd, nesterov, first]

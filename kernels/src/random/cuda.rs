@@ -1,10 +1,18 @@
 //! Host side of random.cu: noise and dropout masks generated on the device.
 
-use super::compile::RANDOM;
-use super::launch::{grid, BLOCK};
-use super::{device, output, upload_u32};
+use crate::cuda::compile::Source;
+use crate::cuda::launch::{grid, BLOCK};
+use crate::cuda::{device, output, upload_u32};
 use tensor::cuda::{download, CudaStorage};
 use tensor::{Result, Tensor};
+
+/// `random.cu`, embedded in the binary and compiled by NVRTC on first use.
+pub(crate) fn source() -> Source {
+    Source {
+        name: "random.cu",
+        code: include_str!("random.cu"),
+    }
+}
 
 /// What to draw.
 #[derive(Debug, Clone, Copy)]
@@ -36,7 +44,7 @@ pub(crate) fn generate(
             launch!(
                 op,
                 &dev,
-                RANDOM,
+                source(),
                 "uniform_f32",
                 cfg,
                 [py, n64, seed, offset, lo, hi]
@@ -46,7 +54,7 @@ pub(crate) fn generate(
             launch!(
                 op,
                 &dev,
-                RANDOM,
+                source(),
                 "normal_f32",
                 cfg,
                 [py, n64, seed, offset, mean, std]
@@ -56,7 +64,7 @@ pub(crate) fn generate(
             launch!(
                 op,
                 &dev,
-                RANDOM,
+                source(),
                 "dropout_mask_f32",
                 cfg,
                 [py, n64, seed, offset, p, scale]
@@ -78,14 +86,14 @@ pub fn philox_words(ordinal: usize, inputs: &[([u32; 4], [u32; 2])]) -> Result<V
     let (_input, pin) = upload_u32(&dev, &flat)?;
     let out = CudaStorage::alloc(&dev, inputs.len() * 4)?;
     let pout = out.device_ptr();
-    let count = super::to_u32(op, &[inputs.len()], "the pair count", inputs.len())?;
+    let count = crate::cuda::to_u32(op, &[inputs.len()], "the pair count", inputs.len())?;
     // One thread per pair (the kernel has no grid-stride loop).
     let cfg = cudarc::driver::LaunchConfig {
         grid_dim: (count.div_ceil(BLOCK).max(1), 1, 1),
         block_dim: (BLOCK, 1, 1),
         shared_mem_bytes: 0,
     };
-    launch!(op, &dev, RANDOM, "philox_words", cfg, [pin, pout, count]);
+    launch!(op, &dev, source(), "philox_words", cfg, [pin, pout, count]);
     let bits = download(&out, 0..inputs.len() * 4)?;
     Ok(bits
         .chunks_exact(4)

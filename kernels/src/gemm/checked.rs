@@ -35,7 +35,7 @@ pub(crate) enum B<'a, T> {
 }
 
 /// Element types the conv engine runs on.
-pub(crate) trait ConvElem: KElem {
+pub(crate) trait GemmElem: KElem {
     /// # Safety
     /// `a` with strides `sa` readable for m × k.
     unsafe fn pack(m: usize, k: usize, a: *const Self, sa: (usize, usize)) -> Packed<Self> {
@@ -63,9 +63,9 @@ pub(crate) trait ConvElem: KElem {
     }
 }
 
-impl ConvElem for f64 {}
+impl GemmElem for f64 {}
 
-impl ConvElem for f32 {
+impl GemmElem for f32 {
     unsafe fn pack(m: usize, k: usize, a: *const f32, sa: (usize, usize)) -> Packed<f32> {
         if sgemm::available() {
             Packed::Fast(sgemm::PackedA::new(m, k, a, sa))
@@ -105,7 +105,7 @@ impl ConvElem for f32 {
 /// matrixmultiply, after materialising a packed or gathered operand.
 ///
 /// # Safety
-/// As `ConvElem::gemm_conv`.
+/// As `GemmElem::gemm_conv`.
 #[allow(clippy::too_many_arguments)]
 unsafe fn fallback<T: KElem>(
     m: usize,
@@ -167,7 +167,7 @@ fn check(what: &str, needed: usize, len: usize) {
 /// `+=` when `accumulate`. Panics only on an engine bug (an operand larger than
 /// its buffer), never on user input, which was validated before.
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn gemm<T: ConvElem>(
+pub(crate) fn gemm<T: GemmElem>(
     m: usize,
     k: usize,
     n: usize,
@@ -210,7 +210,7 @@ pub(crate) fn gemm<T: ConvElem>(
 }
 
 /// Pack A [m, k] (strides `sa`) once for many products; `None` for an empty A.
-pub(crate) fn pack<T: ConvElem>(
+pub(crate) fn pack<T: GemmElem>(
     m: usize,
     k: usize,
     a: &[T],

@@ -1,21 +1,61 @@
 //! Host side of loss.cu. Inputs are made dense first (a no-op for the usual
 //! dense activations); the upstream gradient stays on the device.
 
-use super::compile::LOSS;
-use super::launch::{grid, grid_warps, BLOCK};
-use super::{operand, operand_on, output, to_u32, upload_u32, CudaDevice};
 use crate::copy::contiguous;
+use crate::cuda::compile::Source;
+use crate::cuda::launch::{grid, grid_warps, BLOCK};
+use crate::cuda::{operand, operand_on, output, to_u32, upload_u32, CudaDevice};
 use cudarc::driver::LaunchConfig;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use tensor::cuda::CudaStorage;
 use tensor::{Error, Result, Tensor};
 
-/// Loss kinds as loss.cu numbers them.
-#[derive(Debug, Clone, Copy)]
+/// The loss kinds that `loss_partial` / `loss_backward` of loss.cu dispatch
+/// on: the only place their codes are written (the code is the position
+/// here); loss.cu sees them as the `#define`s of `cuda_defines`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Kind {
-    Bce = 0,
-    BceWithLogits = 1,
-    Mse = 2,
+    Bce,
+    BceWithLogits,
+    Mse,
+}
+
+impl Kind {
+    /// Every kind, in code order.
+    pub(crate) const ALL: [Kind; 3] = [Kind::Bce, Kind::BceWithLogits, Kind::Mse];
+
+    /// The code the kernels receive.
+    pub(crate) fn code(self) -> i32 {
+        self as i32
+    }
+
+    /// The name loss.cu uses for the kind's code.
+    pub(crate) fn cuda_name(self) -> &'static str {
+        match self {
+            Kind::Bce => "LOSS_BCE",
+            Kind::BceWithLogits => "LOSS_BCE_WITH_LOGITS",
+            Kind::Mse => "LOSS_MSE",
+        }
+    }
+
+    /// `#define LOSS_BCE 0` and so on, one line per kind.
+    pub(crate) fn cuda_defines() -> String {
+        Kind::ALL
+            .iter()
+            .map(|k| format!("#define {} {}\n", k.cuda_name(), k.code()))
+            .collect()
+    }
+}
+
+/// The marker line of loss.cu that the kind `#define`s replace.
+const KINDS_MARKER: &str = "// @LOSS_KINDS@\n";
+
+/// loss.cu with the kinds' codes defined from `Kind`; built on first use.
+pub(crate) fn source() -> Source {
+    static CODE: OnceLock<String> = OnceLock::new();
+    Source::assembled("loss.cu", &CODE, || {
+        include_str!("loss.cu").replacen(KINDS_MARKER, &Kind::cuda_defines(), 1)
+    })
 }
 
 /// out[0] = sum(parts[..count]) / denom, on one block.
@@ -33,7 +73,14 @@ fn mean_finish(
         shared_mem_bytes: 0,
     };
     let c64 = count as u64;
-    launch!(op, dev, LOSS, "mean_finish", cfg, [parts, c64, po, denom]);
+    launch!(
+        op,
+        dev,
+        source(),
+        "mean_finish",
+        cfg,
+        [parts, c64, po, denom]
+    );
     Ok(out)
 }
 
@@ -48,8 +95,15 @@ pub(crate) fn mean(op: &'static str, kind: Kind, x: &Tensor, y: &Tensor) -> Resu
     let blocks = cfg.grid_dim.0 as usize;
     let partial = CudaStorage::alloc(&dev, blocks)?;
     let pp = partial.device_ptr();
-    let (k, n64) = (kind as i32, n as u64);
-    launch!(op, &dev, LOSS, "loss_partial", cfg, [k, px, py, pp, n64]);
+    let (k, n64) = (kind.code(), n as u64);
+    launch!(
+        op,
+        &dev,
+        source(),
+        "loss_partial",
+        cfg,
+        [k, px, py, pp, n64]
+    );
     mean_finish(&dev, op, pp, blocks, n as f64)
 }
 
@@ -74,11 +128,11 @@ pub(crate) fn backward(
     let pg = operand_on(op, g, &dev)?;
     let n = xc.numel();
     let (out, pd) = output(&dev, x.shape())?;
-    let (k, n64) = (kind as i32, n as u64);
+    let (k, n64) = (kind.code(), n as u64);
     launch!(
         op,
         &dev,
-        LOSS,
+        source(),
         "loss_backward",
         grid(&dev, n, BLOCK),
         [k, px, py, pg, pd, n64]
@@ -113,7 +167,7 @@ pub(crate) fn cross_entropy(logits: &Tensor, labels: &[usize]) -> Result<Tensor>
     launch!(
         op,
         &dev,
-        LOSS,
+        source(),
         "ce_forward",
         grid_warps(&dev, n),
         [px, pl, pr, n64, c64]
@@ -145,7 +199,7 @@ pub(crate) fn cross_entropy_backward(
     launch!(
         op,
         &dev,
-        LOSS,
+        source(),
         "ce_backward",
         grid_warps(&dev, n),
         [px, pl, pg, pd, n64, c64]

@@ -1,11 +1,19 @@
 //! Host side of pool.cu: 2-D max pooling and its backward. The argmax indices
 //! stay on the device (u32 bits in an f32 buffer, as `upload_u32`).
 
-use super::compile::POOL;
-use super::launch::{grid, BLOCK};
-use super::{operand, operand_on, output, to_u32};
+use crate::cuda::compile::Source;
+use crate::cuda::launch::{grid, BLOCK};
+use crate::cuda::{operand, operand_on, output, to_u32};
 use cudarc::driver::DeviceRepr;
 use tensor::{Result, Tensor};
+
+/// `pool.cu`, embedded in the binary and compiled by NVRTC on first use.
+pub(crate) fn source() -> Source {
+    Source {
+        name: "pool.cu",
+        code: include_str!("pool.cu"),
+    }
+}
 
 /// `struct PoolGeom` of pool.cu.
 #[repr(C)]
@@ -56,7 +64,7 @@ pub(crate) fn forward(
         launch!(
             op,
             &dev,
-            POOL,
+            source(),
             "maxpool_forward_f32",
             grid(&dev, total, BLOCK),
             [px, py, pidx, g, planes]
@@ -85,7 +93,7 @@ pub(crate) fn backward(
         launch!(
             op,
             &dev,
-            POOL,
+            source(),
             "maxpool_backward_f32",
             grid(&dev, total, BLOCK),
             [pdy, pidx, pdx, g, planes]
