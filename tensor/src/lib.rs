@@ -9,8 +9,6 @@
 pub mod cuda;
 pub mod dtype;
 pub mod error;
-// Being split and extended on another branch (issue 17): its docs come with it.
-#[allow(missing_docs)]
 pub mod layout;
 pub mod malloc_tuning;
 pub mod storage;

@@ -9,6 +9,10 @@ pub use merge::MergedDims;
 
 use crate::{Error, Result};
 
+/// Where a tensor's elements sit in its storage: element `[i0, i1, ...]` is at
+/// `offset + i0 * strides[0] + i1 * strides[1] + ...` (in elements, not bytes).
+/// Every view (transpose, permute, narrow, broadcast, ...) is a new `Layout` over
+/// the same storage; strides of 0 repeat an element (broadcasting).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Layout {
     shape: Vec<usize>,
@@ -74,6 +78,7 @@ pub fn resolve_dim(op: &'static str, dim: isize, shape: &[usize]) -> Result<usiz
 }
 
 impl Layout {
+    /// The row-major (C-order) layout of `shape`, starting at element 0.
     pub fn contiguous(shape: &[usize]) -> Self {
         Layout {
             strides: contiguous_strides(shape),
@@ -82,6 +87,7 @@ impl Layout {
         }
     }
 
+    /// A layout from its parts; `shape` and `strides` have one entry per dimension.
     pub fn new(shape: Vec<usize>, strides: Vec<usize>, offset: usize) -> Self {
         debug_assert_eq!(shape.len(), strides.len());
         Layout {
@@ -91,18 +97,23 @@ impl Layout {
         }
     }
 
+    /// The size of each dimension.
     pub fn shape(&self) -> &[usize] {
         &self.shape
     }
+    /// The step in storage elements between neighbours along each dimension.
     pub fn strides(&self) -> &[usize] {
         &self.strides
     }
+    /// The storage index of the first element.
     pub fn offset(&self) -> usize {
         self.offset
     }
+    /// The number of dimensions (0 for a scalar).
     pub fn rank(&self) -> usize {
         self.shape.len()
     }
+    /// The number of elements (the product of the shape; 1 for a scalar).
     pub fn numel(&self) -> usize {
         self.shape.iter().product()
     }
@@ -140,6 +151,8 @@ impl Layout {
             + 1
     }
 
+    /// Dimensions `d0` and `d1` swapped (negative dims count from the end), as
+    /// `torch.transpose`; an error names the op and shape if a dim is out of range.
     pub fn transpose(&self, d0: isize, d1: isize) -> Result<Layout> {
         let a = resolve_dim("transpose", d0, &self.shape)?;
         let b = resolve_dim("transpose", d1, &self.shape)?;
@@ -149,6 +162,8 @@ impl Layout {
         Ok(l)
     }
 
+    /// Dimensions reordered so that new dimension `i` is old dimension `dims[i]`, as
+    /// `torch.permute`; `dims` must name every dimension exactly once.
     pub fn permute(&self, dims: &[usize]) -> Result<Layout> {
         let mut seen = vec![false; self.rank()];
         if dims.len() != self.rank() {
@@ -236,6 +251,7 @@ impl Layout {
         })
     }
 
+    /// A new dimension of size 1 inserted at `dim` (`-1` appends), as `torch.unsqueeze`.
     pub fn unsqueeze(&self, dim: isize) -> Result<Layout> {
         let rank = self.rank() as isize;
         let d = if dim < 0 { dim + rank + 1 } else { dim };
@@ -258,6 +274,8 @@ impl Layout {
         Ok(l)
     }
 
+    /// Dimension `dim` removed if its size is 1, else the layout unchanged (as
+    /// `torch.squeeze(dim)`).
     pub fn squeeze(&self, dim: isize) -> Result<Layout> {
         let d = resolve_dim("squeeze", dim, &self.shape)?;
         let mut l = self.clone();
