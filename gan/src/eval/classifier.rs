@@ -17,10 +17,10 @@
 use crate::error::{Error, Result};
 use crate::nn::init::{bias_uniform, kaiming_uniform_a_sqrt5};
 use crate::nn::{Fwd, Linear, Module};
-use crate::optim::{Adam, AdamConfig, Optimizer};
+use crate::optim::{adam_defaults, Adam, Optimizer};
+use crate::progress_bar::Bar;
 use autograd::Var;
 use datasets::{DataLoader, ImageSet, LoaderConfig, SplitData, Transform};
-use indicatif::{ProgressBar, ProgressStyle};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use std::collections::HashMap;
@@ -186,15 +186,7 @@ pub fn train(train: SplitData, progress: bool) -> Result<(Classifier, TrainRepor
     check_side(&train.images)?;
     let t0 = Instant::now();
     let model = Classifier::new(TRAIN_SEED)?;
-    let adam = |lr: f64| {
-        Adam::new(
-            model.named_parameters(),
-            AdamConfig {
-                lr,
-                ..AdamConfig::default()
-            },
-        )
-    };
+    let adam = |lr: f64| Adam::new(model.named_parameters(), adam_defaults(lr));
     let mut opt = adam(TRAIN_LR[0]);
     let kind = train.kind;
     let loader = DataLoader::from_split(
@@ -220,21 +212,10 @@ pub fn train(train: SplitData, progress: bool) -> Result<(Classifier, TrainRepor
             opt.load_state(steps, &state)?;
         }
         let pb = if progress {
-            let pb = ProgressBar::new(loader.len() as u64);
-            pb.set_style(
-                ProgressStyle::with_template(
-                    "{prefix} [{bar:28}] {pos}/{len} {elapsed}<{eta} {msg}",
-                )
-                .unwrap_or_else(|_| ProgressStyle::default_bar())
-                .progress_chars("=> "),
-            );
-            pb.set_prefix(format!(
-                "eval classifier ({kind}) epoch {}/{TRAIN_EPOCHS}",
-                epoch + 1
-            ));
-            pb
+            let prefix = format!("eval classifier ({kind}) epoch {}/{TRAIN_EPOCHS}", epoch + 1);
+            Bar::new(loader.len(), 0, prefix)
         } else {
-            ProgressBar::hidden()
+            Bar::hidden()
         };
         let (mut sum, mut count) = (0.0f64, 0usize);
         for batch in loader.epoch(epoch as u64) {

@@ -5,7 +5,7 @@
 
 use super::{Evaluator, Metrics};
 use crate::error::{Error, Result};
-use crate::io::{plot, write_atomic};
+use crate::io::write_atomic;
 use crate::train::noise::{sample_z, stream_rng};
 use crate::train::Gan;
 use std::path::{Path, PathBuf};
@@ -77,7 +77,10 @@ pub struct EvalLog {
     seed: u64,
     evaluator: Evaluator,
     csv: PathBuf,
+    // The plot is drawn with the `plot` feature only.
+    #[cfg_attr(not(feature = "plot"), allow(dead_code))]
     plot: PathBuf,
+    #[cfg_attr(not(feature = "plot"), allow(dead_code))]
     title: String,
     pub rows: Vec<EvalRow>,
 }
@@ -171,13 +174,15 @@ impl EvalLog {
             s.push('\n');
         }
         write_atomic(&self.csv, s.as_bytes())?;
+        #[cfg(feature = "plot")]
         if !self.rows.is_empty() {
             let pts: Vec<(f64, f64)> = self
                 .rows
                 .iter()
                 .map(|r| (r.epoch as f64, r.metrics.frechet_distance))
                 .collect();
-            let png = plot::render(&self.title, "epoch", &[("frechet distance", pts)], 900, 500)?;
+            let png =
+                crate::io::plot::render(&self.title, "epoch", &[("frechet distance", pts)], 900, 500)?;
             write_atomic(&self.plot, &png)?;
         }
         Ok(())

@@ -54,6 +54,22 @@ impl Row {
     }
 }
 
+/// The rows of the log at `path` up to `global_step` (none when there is no
+/// file; lines that are not rows are skipped).
+pub fn read_rows(path: &Path, global_step: u64) -> Result<Vec<Row>> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(Error::io("cannot read", path, e)),
+    };
+    Ok(text
+        .lines()
+        .skip(1)
+        .filter_map(Row::parse)
+        .filter(|r| r.global_step <= global_step)
+        .collect())
+}
+
 /// Points (x, y) of one plotted curve.
 pub type Curve = Vec<(f64, f64)>;
 
@@ -77,20 +93,9 @@ impl CsvLog {
     /// Reopen a run's log, dropping rows past `global_step` (logged after the
     /// checkpoint that the run resumes from).
     pub fn resume(path: &Path, global_step: u64) -> Result<CsvLog> {
-        let text = match std::fs::read_to_string(path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-            Err(e) => return Err(Error::io("cannot read", path, e)),
-        };
-        let rows = text
-            .lines()
-            .skip(1)
-            .filter_map(Row::parse)
-            .filter(|r| r.global_step <= global_step)
-            .collect();
         let log = CsvLog {
             path: path.to_path_buf(),
-            rows,
+            rows: read_rows(path, global_step)?,
         };
         log.rewrite()?;
         Ok(log)
@@ -106,6 +111,7 @@ impl CsvLog {
         super::write_atomic(&self.path, s.as_bytes())
     }
 
+    /// Append `row` to the file and to `rows`.
     pub fn append(&mut self, row: Row) -> Result<()> {
         let mut f = std::fs::OpenOptions::new()
             .append(true)
