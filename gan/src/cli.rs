@@ -33,7 +33,9 @@ impl ValueEnum for DatasetName {
     fn to_possible_value(&self) -> Option<PossibleValue> {
         let v = PossibleValue::new(self.name());
         Some(match self {
-            DatasetName::Folder => v.help("Every image under --data-dir, as torchvision's ImageFolder"),
+            DatasetName::Folder => {
+                v.help("Every image under --data-dir, as torchvision's ImageFolder")
+            }
             _ => v,
         })
     }
@@ -117,6 +119,8 @@ fn parse_device(s: &str) -> Result<Device, String> {
 }
 
 /// The flags of `gan train`.
+// The field docs are clap's help text, which shows `<dataset>` as it is.
+#[allow(rustdoc::invalid_html_tags)]
 #[derive(Args, Debug, Clone, Default)]
 pub struct TrainArgs {
     /// Model to train: mlp (MNIST MLP GAN), mlp-small (one hidden layer, SGD,

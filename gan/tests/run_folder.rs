@@ -2,7 +2,6 @@
 //! DIR` into a folder holding a checkpoint is an error that names the folder
 //! and touches nothing; `--overwrite` replaces the run's own files and keeps
 //! every other file.
-#![cfg(feature = "cli")]
 
 mod common;
 use common::*;
@@ -31,7 +30,12 @@ fn a_fresh_run_refuses_a_folder_with_a_checkpoint() {
     let d = scratch("run-folder");
     let data = tiny_dataset(&d.join("data"), 32);
     let run = d.join("run");
-    let first = train_args("mlp", &data, &run, &["--epochs", "2", "--limit-batches", "1"]);
+    let first = train_args(
+        "mlp",
+        &data,
+        &run,
+        &["--epochs", "2", "--limit-batches", "1"],
+    );
     let o = gan(&first);
     assert!(o.status.success(), "{}", stderr(&o));
     std::fs::write(run.join("notes.txt"), b"mine").unwrap();
@@ -39,7 +43,12 @@ fn a_fresh_run_refuses_a_folder_with_a_checkpoint() {
     let before = snapshot(&run);
     assert!(before.contains_key("samples_epoch_002.png"));
 
-    let again = train_args("mlp-small", &data, &run, &["--epochs", "1", "--limit-batches", "1"]);
+    let again = train_args(
+        "mlp-small",
+        &data,
+        &run,
+        &["--epochs", "1", "--limit-batches", "1"],
+    );
     let o = gan(&again);
     assert_clean_error(&o, "already holds a run");
     let err = stderr(&o);
@@ -81,7 +90,12 @@ fn a_folder_without_a_checkpoint_is_used_and_its_files_kept() {
     std::fs::create_dir_all(&run).unwrap();
     std::fs::write(run.join("holiday.png"), b"not ours").unwrap();
     std::fs::write(run.join("losses.csv"), b"not ours either").unwrap();
-    let o = gan(&train_args("mlp", &data, &run, &["--epochs", "1", "--limit-batches", "1"]));
+    let o = gan(&train_args(
+        "mlp",
+        &data,
+        &run,
+        &["--epochs", "1", "--limit-batches", "1"],
+    ));
     assert!(o.status.success(), "{}", stderr(&o));
     let files = snapshot(&run);
     assert_eq!(files["holiday.png"], b"not ours");

@@ -5,6 +5,7 @@ use crate::error::{Error, Result};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+/// The first line of every log.
 pub const HEADER: &str = "epoch,batch,global_step,epoch_progress,d_loss,g_loss,d_x,d_gz";
 
 /// One logged interval: `epoch` (1-based), the last `batch` of the interval
@@ -12,13 +13,21 @@ pub const HEADER: &str = "epoch,batch,global_step,epoch_progress,d_loss,g_loss,d
 /// interval's means.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Row {
+    /// The epoch, 1-based.
     pub epoch: usize,
+    /// The interval's last batch of the epoch, 1-based.
     pub batch: usize,
+    /// Steps done after the interval.
     pub global_step: u64,
+    /// Epochs done, as a fraction.
     pub epoch_progress: f64,
+    /// Mean d_loss.
     pub d_loss: f64,
+    /// Mean g_loss.
     pub g_loss: f64,
+    /// Mean D(x).
     pub d_x: f64,
+    /// Mean D(G(z)).
     pub d_gz: f64,
 }
 
@@ -76,6 +85,7 @@ pub type Curve = Vec<(f64, f64)>;
 /// The CSV file of a run, appended to as training goes.
 pub struct CsvLog {
     path: PathBuf,
+    /// The rows written so far.
     pub rows: Vec<Row>,
 }
 

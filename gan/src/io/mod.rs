@@ -64,7 +64,8 @@ mod tests {
 
     #[test]
     fn idx_header_and_pixels() {
-        let b = datasets::encode_idx(&idx_u8(&[-1.0, 0.0, 1.0, 2.0, -3.0, 0.5], &[1, 2, 3]).unwrap());
+        let b =
+            datasets::encode_idx(&idx_u8(&[-1.0, 0.0, 1.0, 2.0, -3.0, 0.5], &[1, 2, 3]).unwrap());
         assert_eq!(&b[..4], &[0, 0, 8, 3]);
         assert_eq!(&b[4..16], &[0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3]);
         assert_eq!(&b[16..], &[0, 128, 255, 255, 0, 191]);

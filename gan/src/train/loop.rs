@@ -33,6 +33,7 @@ pub struct Outcome {
 pub fn train(o: &TrainOptions) -> Result<Outcome> {
     let opening = Opening::new(o)?;
     let data = opening.open_data(o)?;
+    observe::console::print_data_summary(&data);
     let (dir, fresh) = (opening.dir.clone(), opening.is_fresh());
     let mut t = opening.trainer(&data, o.device)?;
     let nb = batches_per_epoch(t.settings(), &data);
@@ -46,10 +47,14 @@ pub fn train(o: &TrainOptions) -> Result<Outcome> {
     #[cfg(feature = "plot")]
     {
         let title = format!("{} on {}", t.settings().model, t.settings().dataset.name());
-        obs.push(Box::new(observe::LossPlot::open(&dir, &title, fresh, &t, nb)?));
+        obs.push(Box::new(observe::LossPlot::open(
+            &dir, &title, fresh, &t, nb,
+        )?));
     }
     if let Some(every) = o.eval_every {
-        obs.push(Box::new(observe::EvalObserver::open(&dir, every, &t, !o.quiet)?));
+        obs.push(Box::new(observe::EvalObserver::open(
+            &dir, every, &t, !o.quiet,
+        )?));
     }
     obs.push(Box::new(observe::Checkpoints::new(&dir)));
     obs.push(Box::new(observe::Interrupt::new(o.interrupt_after)));
@@ -86,7 +91,11 @@ pub fn drive(
             let secs = waited.elapsed().as_secs_f64();
             obs.iter_mut().for_each(|o| o.waited(secs));
             let r = t.step(&real?)?;
-            (steps, busy, last) = (steps + 1, busy + r.seconds, r.stats.last().copied().or(last));
+            (steps, busy, last) = (
+                steps + 1,
+                busy + r.seconds,
+                r.stats.last().copied().or(last),
+            );
             obs.iter_mut().try_for_each(|o| o.report(t, &r))?;
             if obs.iter_mut().any(|o| o.stop_requested()) {
                 let r = t.flush()?;
@@ -100,7 +109,8 @@ pub fn drive(
         last = r.stats.last().copied().or(last);
         obs.iter_mut().try_for_each(|o| o.report(t, &r))?;
         let mut notes = Vec::new();
-        obs.iter_mut().try_for_each(|o| o.epoch_end(t, &mut notes))?;
+        obs.iter_mut()
+            .try_for_each(|o| o.epoch_end(t, &mut notes))?;
     }
     let mut notes = Vec::new();
     obs.iter_mut().try_for_each(|o| o.finish(t, &mut notes))?;

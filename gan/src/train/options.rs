@@ -15,7 +15,7 @@ pub enum Start {
     Fresh {
         /// The run's settings (see `Settings::for_model`).
         settings: Settings,
-        /// The run folder [default: runs/<model>-N, the first N not taken].
+        /// The run folder (`None`: `runs/<model>-N`, the first N not taken).
         out: Option<PathBuf>,
         /// Replace the run a folder holds already (else that is an error).
         overwrite: bool,
@@ -116,7 +116,7 @@ pub struct TrainOptions {
 }
 
 impl TrainOptions {
-    /// A fresh run of `settings` on the CPU into runs/<model>-N, with the
+    /// A fresh run of `settings` on the CPU into `runs/<model>-N`, with the
     /// command's defaults for everything else.
     pub fn fresh(settings: Settings) -> TrainOptions {
         Self::with_start(Start::Fresh {

@@ -64,7 +64,8 @@ pub fn check_fresh(dir: &Path, overwrite: bool) -> Result<()> {
 /// files of the run it held, so that no stale grid or log stays beside the
 /// new run's. Files that are not a run's are never touched.
 pub fn prepare_fresh(dir: &Path, overwrite: bool) -> Result<()> {
-    std::fs::create_dir_all(dir).map_err(|e| Error::io("cannot create output directory", dir, e))?;
+    std::fs::create_dir_all(dir)
+        .map_err(|e| Error::io("cannot create output directory", dir, e))?;
     if !overwrite {
         return Ok(());
     }

@@ -94,7 +94,13 @@ impl Trainer {
         let t = Instant::now();
         let spec = &self.gan.spec;
         let mut rng = step_rng(self.settings.seed, self.pos.global_step);
-        let z = sample_z_on(spec.z, real.shape()[0], spec.latent, &mut rng, self.gan.device)?;
+        let z = sample_z_on(
+            spec.z,
+            real.shape()[0],
+            spec.latent,
+            &mut rng,
+            self.gan.device,
+        )?;
         let pending = self.gan.train_step_with_z(real, z, &mut rng)?;
         self.after_step(pending, t)
     }

@@ -33,9 +33,6 @@ impl Console {
         batches_per_epoch: usize,
     ) -> Console {
         let (s, pos, nb) = (t.settings(), t.position(), batches_per_epoch);
-        if let Some(line) = &data.summary {
-            println!("{line}");
-        }
         let opt = match t.gan().spec.opt {
             OptKind::Adam { beta1, beta2 } => {
                 format!("Adam(lr {}, betas ({beta1}, {beta2}))", s.lr)
@@ -72,6 +69,15 @@ impl Console {
             epoch_busy: 0.0,
             wait: DataWait::default(),
         }
+    }
+}
+
+/// Say what was opened, when there is more to say than the data set's name
+/// (an image folder's counts, channels and cache): at once, so that it
+/// comes before any complaint about the data.
+pub fn print_data_summary(data: &DataSource) {
+    if let Some(line) = &data.summary {
+        println!("{line}");
     }
 }
 

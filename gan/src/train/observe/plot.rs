@@ -51,7 +51,13 @@ impl Observer for LossPlot {
     }
 
     fn epoch_end(&mut self, _t: &mut Trainer, _notes: &mut Vec<String>) -> Result<()> {
-        let curve = |f: fn(&Row) -> f64| self.rows.iter().map(|r| (r.epoch_progress, f(r))).collect();
-        plot::save_loss_plot(&self.path, &self.title, curve(|r| r.d_loss), curve(|r| r.g_loss))
+        let curve =
+            |f: fn(&Row) -> f64| self.rows.iter().map(|r| (r.epoch_progress, f(r))).collect();
+        plot::save_loss_plot(
+            &self.path,
+            &self.title,
+            curve(|r| r.d_loss),
+            curve(|r| r.g_loss),
+        )
     }
 }
