@@ -8,11 +8,12 @@ use common::*;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-/// Every file of `dir` with its bytes.
+/// Every file of `dir` with its bytes (folders are left out).
 fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap())
+        .filter(|e| e.file_type().unwrap().is_file())
         .map(|e| {
             let name = e.file_name().to_string_lossy().into_owned();
             (name, std::fs::read(e.path()).unwrap())
