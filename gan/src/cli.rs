@@ -1,13 +1,47 @@
 //! The command line. `gan` with flags and no subcommand means `gan train`, so
 //! that `cargo run -p gan --release` trains the default model and
 //! `cargo run -p gan --release -- --device cuda` passes its flag to training.
+//! Each command's arguments turn into the library's options (`TrainOptions`,
+//! `SampleOptions`, `EvalOptions`) here, and the library types that flags
+//! take get their clap `ValueEnum` here.
 
 use crate::data::DatasetName;
+use crate::eval::command::EvalOptions;
 use crate::models::ModelKind;
-use clap::{value_parser, Args, Parser, Subcommand};
+use crate::sample::SampleOptions;
+use crate::train::{ResumeFlags, Settings, Start, TrainOptions};
+use clap::builder::PossibleValue;
+use clap::{value_parser, Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use tensor::Device;
 
+impl ValueEnum for ModelKind {
+    fn value_variants<'a>() -> &'a [Self] {
+        &ModelKind::ALL
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        Some(PossibleValue::new(self.name()).help(self.about()))
+    }
+}
+
+impl ValueEnum for DatasetName {
+    fn value_variants<'a>() -> &'a [Self] {
+        &DatasetName::ALL
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        let v = PossibleValue::new(self.name());
+        Some(match self {
+            DatasetName::Folder => {
+                v.help("Every image under --data-dir, as torchvision's ImageFolder")
+            }
+            _ => v,
+        })
+    }
+}
+
+/// `gan`'s arguments.
 #[derive(Parser, Debug)]
 #[command(
     name = "gan",
@@ -19,12 +53,15 @@ use tensor::Device;
     args_conflicts_with_subcommands = true
 )]
 pub struct Cli {
+    /// The command; none means `train`.
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// The flags of `train` when no command is given.
     #[command(flatten)]
     pub train: TrainArgs,
 }
 
+/// `gan`'s commands.
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Train a model (the default command). Every option defaults to the model's
@@ -81,6 +118,9 @@ fn parse_device(s: &str) -> Result<Device, String> {
     s.parse()
 }
 
+/// The flags of `gan train`.
+// The field docs are clap's help text, which shows `<dataset>` as it is.
+#[allow(rustdoc::invalid_html_tags)]
 #[derive(Args, Debug, Clone, Default)]
 pub struct TrainArgs {
     /// Model to train: mlp (MNIST MLP GAN), mlp-small (one hidden layer, SGD,
@@ -163,6 +203,12 @@ pub struct TrainArgs {
     #[arg(long, value_name = "RUN_DIR", conflicts_with = "out")]
     pub resume: Option<PathBuf>,
 
+    /// Train a new run into an --out folder that holds another run's
+    /// checkpoint, replacing that run's files (checkpoints, logs, pictures);
+    /// other files in the folder are kept. Without it, such a folder is an error
+    #[arg(long, conflicts_with = "resume")]
+    pub overwrite: bool,
+
     /// Write a row to log.csv every N steps (means over the interval)
     #[arg(long, value_name = "N", allow_negative_numbers = true, default_value_t = 100, value_parser = value_parser!(u64).range(1..=1_000_000))]
     pub log_every: u64,
@@ -186,6 +232,7 @@ pub struct TrainArgs {
     pub interrupt_after: Option<u64>,
 }
 
+/// The flags of `gan sample`.
 #[derive(Args, Debug, Clone)]
 #[command(group(clap::ArgGroup::new("output").required(true).multiple(true).args(["out", "grid"])))]
 pub struct SampleArgs {
@@ -221,6 +268,7 @@ pub struct SampleArgs {
     pub device: Device,
 }
 
+/// The flags of `gan eval`.
 #[derive(Args, Debug, Clone)]
 pub struct EvalArgs {
     /// IDX file of u8 images (N × 28 × 28, gzipped or not), as `gan sample --out` writes
@@ -245,24 +293,88 @@ pub struct EvalArgs {
     pub quiet: bool,
 }
 
-/// Refuse a device this machine cannot use before any work starts, with a
-/// message naming what is missing: the driver (libcuda.so), a GPU, or NVRTC.
-/// The probe never panics, so a machine without CUDA gets an error and exit 1.
-///
-/// With `GAN_RS_CUDASIM` set (a developer's choice, never a default), CUDA
-/// runs on the simulator of tests/cudasim instead, and says so.
-pub fn check_device(d: Device) -> crate::Result<()> {
-    let unsupported = |e: tensor::Error| crate::Error::Unsupported(format!("--device {d}: {e}"));
-    match d {
-        Device::Cpu => Ok(()),
-        Device::Cuda(i) => {
-            if let Some(sim) = kernels::cuda::simulator_from_env().map_err(unsupported)? {
-                eprintln!(
-                    "note: --device {d} runs on the CUDA simulator ({sim}) because \
-                     GAN_RS_CUDASIM is set: every kernel runs on the CPU, slowly"
-                );
-            }
-            kernels::cuda::available(i).map_err(unsupported)
+impl TrainArgs {
+    /// The run these flags ask for: a fresh one's settings are the model's
+    /// tutorial settings with the flags given applied.
+    pub fn options(&self) -> TrainOptions {
+        let start = match &self.resume {
+            Some(dir) => Start::Resume {
+                dir: dir.clone(),
+                flags: ResumeFlags {
+                    model: self.model,
+                    dataset: self.dataset,
+                    batch: self.batch_size.map(|b| b as usize),
+                    lr: self.lr,
+                    seed: self.seed,
+                    limit_batches: self.limit_batches,
+                    epochs: self.epochs.map(|e| e as usize),
+                    data_dir: self.data_dir.clone(),
+                },
+            },
+            None => Start::Fresh {
+                settings: self.fresh_settings(),
+                out: self.out.clone(),
+                overwrite: self.overwrite,
+            },
+        };
+        TrainOptions {
+            start,
+            device: self.device,
+            channels: self.channels.map(|c| c as usize),
+            cache_limit: self
+                .cache_limit
+                .unwrap_or(datasets::folder::DEFAULT_CACHE_LIMIT),
+            eval_every: self.eval_every,
+            quiet: self.quiet,
+            interrupt_after: self.interrupt_after,
         }
+    }
+
+    fn fresh_settings(&self) -> Settings {
+        let mut s = Settings::for_model(self.model.unwrap_or(ModelKind::Mlp));
+        if let Some(d) = self.dataset {
+            s.dataset = d;
+        }
+        s.data_dir = self.data_dir.clone();
+        s.epochs = self.epochs.map_or(s.epochs, |e| e as usize);
+        s.batch = self.batch_size.map_or(s.batch, |b| b as usize);
+        s.lr = self.lr.unwrap_or(s.lr);
+        s.seed = self.seed.unwrap_or(s.seed);
+        s.log_every = self.log_every;
+        s.limit_batches = self.limit_batches;
+        s
+    }
+}
+
+impl SampleArgs {
+    /// What `gan sample` is asked to do.
+    pub fn options(&self) -> SampleOptions {
+        SampleOptions {
+            checkpoint: self.checkpoint.clone(),
+            count: self.count as usize,
+            out: self.out.clone(),
+            grid: self.grid.clone(),
+            seed: self.seed,
+            model: self.model,
+            device: self.device,
+        }
+    }
+}
+
+impl EvalArgs {
+    /// What `gan eval` is asked to do; there is no classifier for a folder.
+    pub fn options(&self) -> crate::Result<EvalOptions> {
+        Ok(EvalOptions {
+            samples: self.samples.clone(),
+            dataset: self.dataset.kind().ok_or_else(|| {
+                crate::Error::usage(
+                    "gan eval --dataset folder: the evaluation classifier exists for mnist, fashion-mnist and kmnist only",
+                )
+            })?,
+            data_dir: self.data_dir.clone(),
+            cache_dir: None,
+            json: self.json,
+            quiet: self.quiet,
+        })
     }
 }

@@ -14,16 +14,29 @@ use datasets::{DataLoader, DatasetKind, LoaderConfig, Split, Transform};
 use std::path::Path;
 use tensor::Tensor;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+/// The data sets a run trains on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DatasetName {
+    /// MNIST's handwritten digits.
     Mnist,
+    /// Zalando's Fashion-MNIST.
     FashionMnist,
+    /// Kuzushiji-MNIST's cursive Japanese characters.
     Kmnist,
-    /// Every image under --data-dir, as torchvision's ImageFolder.
+    /// Every image under a folder, as torchvision's ImageFolder.
     Folder,
 }
 
 impl DatasetName {
+    /// Every data set.
+    pub const ALL: [DatasetName; 4] = [
+        DatasetName::Mnist,
+        DatasetName::FashionMnist,
+        DatasetName::Kmnist,
+        DatasetName::Folder,
+    ];
+
+    /// The data set's name on the command line and in checkpoints.
     pub fn name(self) -> &'static str {
         match self.kind() {
             Some(k) => k.name(),
@@ -39,15 +52,9 @@ impl DatasetName {
             DatasetName::Folder => None,
         }
     }
+    /// The data set called `s` (see `name`).
     pub fn from_name(s: &str) -> Option<DatasetName> {
-        [
-            DatasetName::Mnist,
-            DatasetName::FashionMnist,
-            DatasetName::Kmnist,
-            DatasetName::Folder,
-        ]
-        .into_iter()
-        .find(|d| d.name() == s)
+        Self::ALL.into_iter().find(|d| d.name() == s)
     }
 }
 
@@ -65,8 +72,11 @@ impl From<datasets::Error> for Error {
 /// How to open a training set.
 #[derive(Clone, Debug)]
 pub struct DataOptions<'a> {
+    /// Where the data set is (see `DataSource::open`).
     pub dir: Option<&'a Path>,
+    /// Images per batch.
     pub batch: usize,
+    /// Seed of the per-epoch shuffles.
     pub seed: u64,
     /// (C, H, W) the model takes; C is ignored for folders (see `channels`).
     pub image: [usize; 3],
@@ -80,6 +90,7 @@ pub struct DataOptions<'a> {
 
 /// A training split with its seeded loader.
 pub struct DataSource {
+    /// Which data set this is.
     pub name: DatasetName,
     loader: DataLoader,
     /// A line saying what was opened (folders: counts, channels, cache).
@@ -175,9 +186,11 @@ impl DataSource {
         })
     }
 
+    /// Images in the split.
     pub fn len(&self) -> usize {
         self.loader.num_samples()
     }
+    /// Whether the split holds no image.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

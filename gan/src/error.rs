@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
+/// Everything that can go wrong in `gan`, each with the context to fix it.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// An engine error (shapes, dtypes, devices) from tensor/kernels/autograd.
@@ -15,13 +16,21 @@ pub enum Error {
     /// A file or directory could not be read or written.
     #[error("{action} {path}: {source}")]
     Io {
+        /// What was tried ("cannot write", ...).
         action: &'static str,
+        /// On which file or folder.
         path: PathBuf,
+        /// The system's error.
         source: std::io::Error,
     },
     /// A checkpoint is missing, truncated, of another model, or has wrong shapes.
     #[error("checkpoint {path}: {msg}")]
-    Checkpoint { path: PathBuf, msg: String },
+    Checkpoint {
+        /// The checkpoint file.
+        path: PathBuf,
+        /// What is wrong with it.
+        msg: String,
+    },
     /// A flag or a combination of flags that cannot work.
     #[error("{0}")]
     Usage(String),
@@ -36,9 +45,11 @@ pub enum Error {
     Interrupted(String),
 }
 
+/// `std::result::Result` with `gan`'s error.
 pub type Result<T> = std::result::Result<T, Error>;
 
 impl Error {
+    /// `action` on `path` failed with `source`.
     pub fn io(action: &'static str, path: &Path, source: std::io::Error) -> Self {
         Error::Io {
             action,
@@ -46,12 +57,14 @@ impl Error {
             source,
         }
     }
+    /// The checkpoint at `path` cannot be used: `msg`.
     pub fn checkpoint(path: &Path, msg: impl Into<String>) -> Self {
         Error::Checkpoint {
             path: path.to_path_buf(),
             msg: msg.into(),
         }
     }
+    /// Flags that cannot work: `msg`.
     pub fn usage(msg: impl Into<String>) -> Self {
         Error::Usage(msg.into())
     }

@@ -3,7 +3,8 @@
 
 use clap::Parser;
 use gan::cli::{Cli, Command};
-use gan::{train::train_loop, Error};
+use gan::train::observe::interrupt::install_ctrlc_handler;
+use gan::Error;
 
 fn main() {
     // Reuse freed tensor memory instead of mapping fresh pages per step.
@@ -11,8 +12,8 @@ fn main() {
     let cli = Cli::parse();
     // On a pool worker, so that each parallel kernel wakes one thread fewer.
     let result = kernels::on_pool(|| match &cli.command {
-        Some(Command::Sample(a)) => gan::sample::sample(a),
-        Some(Command::Eval(a)) => gan::eval::command::run_cli(a),
+        Some(Command::Sample(a)) => gan::sample::sample(&a.options()),
+        Some(Command::Eval(a)) => gan::eval::command::run(&a.options()?),
         Some(Command::Train(a)) => run_train(a),
         None => run_train(&cli.train),
     });
@@ -26,6 +27,6 @@ fn main() {
 }
 
 fn run_train(a: &gan::cli::TrainArgs) -> gan::Result<()> {
-    train_loop::install_ctrlc_handler();
-    train_loop::train(a).map(|_| ())
+    install_ctrlc_handler();
+    gan::train::train(&a.options()).map(|_| ())
 }

@@ -1,16 +1,36 @@
 //! `gan sample`: images from a generator checkpoint, as an IDX file and/or a
 //! PNG grid.
 
-use crate::cli::{check_device, SampleArgs};
 use crate::error::{Error, Result};
 use crate::io::checkpoint::{self, Loaded};
-use crate::io::{grid, idx_write};
+use crate::io::{grid, write_idx_u8};
 use crate::models::ModelKind;
 use crate::nn::Fwd;
 use crate::train::noise::{sample_z, stream_rng, SAMPLE};
+use crate::train::setup::check_device;
 use crate::train::state::{check_model_file, G_FILE};
 use autograd::{no_grad, Var};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use tensor::Device;
+
+/// What `gan sample` is asked to do.
+#[derive(Clone, Debug)]
+pub struct SampleOptions {
+    /// A G.safetensors file, or a run folder holding one.
+    pub checkpoint: PathBuf,
+    /// Images to generate.
+    pub count: usize,
+    /// Write them as an IDX file of unsigned bytes here.
+    pub out: Option<PathBuf>,
+    /// Write them as a PNG grid, 10 per row, here.
+    pub grid: Option<PathBuf>,
+    /// Seed of the noise.
+    pub seed: u64,
+    /// The checkpoint's model, for files without gan metadata.
+    pub model: Option<ModelKind>,
+    /// Where to compute.
+    pub device: Device,
+}
 
 /// Images generated per forward pass.
 const CHUNK: usize = 1000;
@@ -62,7 +82,8 @@ fn model_of(path: &Path, l: &Loaded, flag: Option<ModelKind>) -> Result<ModelKin
         })
 }
 
-pub fn sample(a: &SampleArgs) -> Result<()> {
+/// Generate the images `a` asks for from a generator checkpoint.
+pub fn sample(a: &SampleOptions) -> Result<()> {
     check_device(a.device)?;
     let path = if a.checkpoint.is_dir() {
         a.checkpoint.join(G_FILE)
@@ -82,7 +103,7 @@ pub fn sample(a: &SampleArgs) -> Result<()> {
     // `Gan::generate` for why not the tutorials' train mode).
     g.set_training(false);
     let spec = kind.spec_with_channels(channels);
-    let n = a.count as usize;
+    let n = a.count;
     let mut rng = stream_rng(a.seed, SAMPLE);
     let mut values = Vec::with_capacity(n * spec.image_numel());
     while values.len() < n * spec.image_numel() {
@@ -101,7 +122,7 @@ pub fn sample(a: &SampleArgs) -> Result<()> {
         } else {
             vec![n, c, h, w]
         };
-        idx_write::write_u8_dims(out, &values, &dims)?;
+        write_idx_u8(out, &values, &dims)?;
         let what = if c == 1 {
             String::new()
         } else {

@@ -209,6 +209,7 @@ fn bad_inputs_are_errors_not_panics() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+#[cfg(feature = "cli")]
 fn run_gan(args: &[&str]) -> std::process::Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_gan"))
         .args(args)
@@ -219,6 +220,7 @@ fn run_gan(args: &[&str]) -> std::process::Output {
 }
 
 #[test]
+#[cfg(feature = "cli")]
 fn cli_eval_prints_text_and_json() {
     // The classifier is trained (and cached) in-process first, so the binary loads it.
     let ev = mnist_evaluator();
@@ -283,6 +285,7 @@ fn cli_eval_prints_text_and_json() {
 }
 
 #[test]
+#[cfg(feature = "cli")]
 fn cli_train_eval_every_writes_csv_plot_and_summary() {
     let _ = mnist_evaluator();
     let dir = tempdir("train");

@@ -71,3 +71,43 @@ fn eval_mode_turns_dropout_off() {
     assert_eq!(a, b, "no dropout noise in eval mode");
     assert!(gan.g.training(), "train mode restored");
 }
+
+/// Every parameter of G and D, by name, as bits.
+fn named_bits(gan: &Gan) -> Vec<(String, Vec<u32>)> {
+    [("G", &gan.g), ("D", &gan.d)]
+        .iter()
+        .flat_map(|(net, m)| {
+            m.named_parameters().into_iter().map(move |(n, p)| {
+                let bits = p.data().to_vec_f32().unwrap();
+                (
+                    format!("{net}.{n}"),
+                    bits.into_iter().map(f32::to_bits).collect(),
+                )
+            })
+        })
+        .collect()
+}
+
+#[test]
+fn every_parameter_of_g_and_d_moves_in_a_step() {
+    for kind in ModelKind::ALL {
+        let spec = kind.spec();
+        let mut gan = Gan::new(kind, 3, spec.lr).unwrap();
+        let mut shape = vec![if spec.flat_images { spec.batch } else { 8 }];
+        shape.extend(spec.image);
+        let real = Tensor::rand_uniform(&shape, -1.0, 1.0, &mut step_rng(3, u64::MAX)).unwrap();
+        let before = named_bits(&gan);
+        assert!(
+            before.iter().any(|(n, _)| n.starts_with("G.")),
+            "{kind}: G has parameters"
+        );
+        assert!(
+            before.iter().any(|(n, _)| n.starts_with("D.")),
+            "{kind}: D has parameters"
+        );
+        gan.train_step(&real, &mut step_rng(3, 0)).unwrap();
+        for ((name, a), (_, b)) in before.iter().zip(named_bits(&gan)) {
+            assert_ne!(*a, b, "{kind}: {name} did not move in one step");
+        }
+    }
+}

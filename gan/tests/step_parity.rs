@@ -1,5 +1,5 @@
 //! Whole-step parity with PyTorch: three full D+G training steps of `mlp` and
-//! `dcgan28`, ours (`Gan::train_step_with_z`) against
+//! `dcgan28`, ours (`Trainer::step_with_z`) against
 //! `tools/make_step_fixtures.py`'s (bench_torch.py's `train_step_fn`: float32,
 //! one thread, deterministic). Both start from the same weights (and Adam
 //! state) and are fed the same batches and z; after every step the losses,
@@ -65,8 +65,7 @@
 //! reads the fixtures from DIR instead of tests/fixtures.
 
 use gan::models::ModelKind;
-use gan::train::noise::step_rng;
-use gan::train::Gan;
+use gan::train::{Gan, Settings, Trainer};
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use tensor::Tensor;
@@ -141,17 +140,24 @@ fn three_steps_match_pytorch(kind: ModelKind, batch: usize, warm: Option<Warm>) 
         gan::models::Noise::Uniform => panic!("{model}: the fixtures draw z ~ N(0, 1)"),
     };
 
+    // The trainer takes its batches and z from here (its own stream would
+    // draw only the dropout masks, which these models do not have).
+    let settings = Settings {
+        batch: b,
+        ..Settings::for_model(kind)
+    };
+    let mut trainer = Trainer::from_gan(gan, settings);
     let mut summary = Vec::new();
     for s in 1..=STEPS {
         let real = uniform(&format!("{root}/batch/{s}"), &image, 0.0, 1.0);
         let z = normal(&format!("{root}/z/{s}"), &zshape);
         check_input(&fx, &format!("batch{s}"), &real);
         check_input(&fx, &format!("z{s}"), &z);
-        let stats = gan
-            .train_step_with_z(&real, z, &mut step_rng(0, s as u64))
-            .unwrap()
-            .resolve()
-            .unwrap();
+        let report = trainer.step_with_z(&real, z).unwrap();
+        assert_eq!(report.stats.len(), 1, "a CPU step's figures come at once");
+        let stats = report.stats[0];
+        assert_eq!(trainer.position().global_step, s as u64);
+        let gan = trainer.gan();
 
         let mut r = Report::new(format!("{model} step {s}"));
         let pre = format!("step{s}");

@@ -17,10 +17,10 @@
 use crate::error::{Error, Result};
 use crate::nn::init::{bias_uniform, kaiming_uniform_a_sqrt5};
 use crate::nn::{Fwd, Linear, Module};
-use crate::optim::{Adam, AdamConfig, Optimizer};
+use crate::optim::{adam_defaults, Adam, Optimizer};
+use crate::progress_bar::Bar;
 use autograd::Var;
 use datasets::{DataLoader, ImageSet, LoaderConfig, SplitData, Transform};
-use indicatif::{ProgressBar, ProgressStyle};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use std::collections::HashMap;
@@ -31,14 +31,18 @@ use tensor::Tensor;
 pub const IMAGE_SIDE: usize = 28;
 /// Dimension of the penultimate features.
 pub const FEATURE_DIM: usize = 128;
+/// Classes of every data set the classifier is trained on.
 pub const NUM_CLASSES: usize = 10;
 const FLAT: usize = 64 * 5 * 5;
 
 /// Training settings: Adam (PyTorch's defaults otherwise), batch 128, lr 1e-3
 /// for two epochs and a quarter of it for the third.
 pub const TRAIN_EPOCHS: usize = 3;
+/// Images per training step.
 pub const TRAIN_BATCH: usize = 128;
+/// The learning rate of each epoch.
 pub const TRAIN_LR: [f64; TRAIN_EPOCHS] = [1e-3, 1e-3, 2.5e-4];
+/// Seed of the initialisation and of the data order.
 pub const TRAIN_SEED: u64 = 0;
 /// Images per forward pass when extracting features.
 const EVAL_BATCH: usize = 500;
@@ -62,6 +66,7 @@ impl Conv3x3 {
     }
 }
 
+/// The evaluation CNN (the module doc draws it).
 pub struct Classifier {
     conv1: Conv3x3,
     conv2: Conv3x3,
@@ -174,7 +179,9 @@ pub fn accuracy(logits: &[f32], labels: &[u8]) -> f64 {
 /// What a training run took and gave.
 #[derive(Clone, Debug)]
 pub struct TrainReport {
+    /// Epochs trained.
     pub epochs: usize,
+    /// Seconds it took.
     pub seconds: f64,
     /// Mean cross-entropy of the last epoch.
     pub last_loss: f64,
@@ -186,15 +193,7 @@ pub fn train(train: SplitData, progress: bool) -> Result<(Classifier, TrainRepor
     check_side(&train.images)?;
     let t0 = Instant::now();
     let model = Classifier::new(TRAIN_SEED)?;
-    let adam = |lr: f64| {
-        Adam::new(
-            model.named_parameters(),
-            AdamConfig {
-                lr,
-                ..AdamConfig::default()
-            },
-        )
-    };
+    let adam = |lr: f64| Adam::new(model.named_parameters(), adam_defaults(lr));
     let mut opt = adam(TRAIN_LR[0]);
     let kind = train.kind;
     let loader = DataLoader::from_split(
@@ -220,21 +219,13 @@ pub fn train(train: SplitData, progress: bool) -> Result<(Classifier, TrainRepor
             opt.load_state(steps, &state)?;
         }
         let pb = if progress {
-            let pb = ProgressBar::new(loader.len() as u64);
-            pb.set_style(
-                ProgressStyle::with_template(
-                    "{prefix} [{bar:28}] {pos}/{len} {elapsed}<{eta} {msg}",
-                )
-                .unwrap_or_else(|_| ProgressStyle::default_bar())
-                .progress_chars("=> "),
-            );
-            pb.set_prefix(format!(
+            let prefix = format!(
                 "eval classifier ({kind}) epoch {}/{TRAIN_EPOCHS}",
                 epoch + 1
-            ));
-            pb
+            );
+            Bar::new(loader.len(), 0, prefix)
         } else {
-            ProgressBar::hidden()
+            Bar::hidden()
         };
         let (mut sum, mut count) = (0.0f64, 0usize);
         for batch in loader.epoch(epoch as u64) {

@@ -8,14 +8,21 @@ use std::path::PathBuf;
 /// What `gan eval` needs (the CLI's arguments, without clap).
 #[derive(Clone, Debug)]
 pub struct EvalOptions {
+    /// IDX file of u8 samples.
     pub samples: PathBuf,
+    /// The data set they imitate (its classifier and test set are used).
     pub dataset: datasets::DatasetKind,
+    /// Where that data set's IDX files are.
     pub data_dir: Option<PathBuf>,
+    /// Where the classifiers are cached [default: the data cache].
     pub cache_dir: Option<PathBuf>,
+    /// Print the figures as JSON.
     pub json: bool,
+    /// No progress messages on stderr.
     pub quiet: bool,
 }
 
+/// Measure the samples and print the figures.
 pub fn run(o: &EvalOptions) -> Result<()> {
     let set = super::read_samples(&o.samples)?;
     let source = datasets::DataSource::new().with_data_dir(o.data_dir.clone());
@@ -47,20 +54,4 @@ pub fn run(o: &EvalOptions) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// `gan eval` with the CLI's arguments.
-pub fn run_cli(a: &crate::cli::EvalArgs) -> Result<()> {
-    run(&EvalOptions {
-        samples: a.samples.clone(),
-        dataset: a.dataset.kind().ok_or_else(|| {
-            crate::Error::usage(
-                "gan eval --dataset folder: the evaluation classifier exists for mnist, fashion-mnist and kmnist only",
-            )
-        })?,
-        data_dir: a.data_dir.clone(),
-        cache_dir: None,
-        json: a.json,
-        quiet: a.quiet,
-    })
 }

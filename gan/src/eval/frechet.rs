@@ -16,8 +16,11 @@ use nalgebra::{DMatrix, SymmetricEigen};
 /// vectors of dimension `dim`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct FeatureStats {
+    /// Number of feature vectors.
     pub n: usize,
+    /// Their dimension.
     pub dim: usize,
+    /// Their mean, of `dim` values.
     pub mean: Vec<f64>,
     /// Row-major `dim × dim`, symmetric.
     pub cov: Vec<f64>,
@@ -87,6 +90,7 @@ impl FeatureStats {
         DMatrix::from_row_slice(self.dim, self.dim, &self.cov)
     }
 
+    /// The trace of the covariance.
     pub fn trace(&self) -> f64 {
         (0..self.dim).map(|i| self.cov[i * self.dim + i]).sum()
     }

@@ -5,14 +5,14 @@
 
 use super::{Evaluator, Metrics};
 use crate::error::{Error, Result};
-#[cfg(feature = "plot")]
-use crate::io::plot;
 use crate::io::write_atomic;
 use crate::train::noise::{sample_z, stream_rng};
 use crate::train::Gan;
 use std::path::{Path, PathBuf};
 
+/// The evaluations' CSV file in the run folder.
 pub const EVAL_CSV: &str = "eval.csv";
+/// The Fréchet distance plot in the run folder (with the `plot` feature).
 pub const EVAL_PLOT: &str = "frechet.png";
 /// Samples measured at each evaluation.
 pub const EVAL_SAMPLES: usize = 10_000;
@@ -29,7 +29,9 @@ const HEADER: &str =
 pub struct EvalRow {
     /// Epochs done (1-based epoch just finished).
     pub epoch: usize,
+    /// Steps done.
     pub global_step: u64,
+    /// The figures.
     pub metrics: Metrics,
 }
 
@@ -79,10 +81,12 @@ pub struct EvalLog {
     seed: u64,
     evaluator: Evaluator,
     csv: PathBuf,
+    // The plot is drawn with the `plot` feature only.
     #[cfg_attr(not(feature = "plot"), allow(dead_code))]
     plot: PathBuf,
     #[cfg_attr(not(feature = "plot"), allow(dead_code))]
     title: String,
+    /// The evaluations so far, by epoch.
     pub rows: Vec<EvalRow>,
 }
 
@@ -134,6 +138,7 @@ impl EvalLog {
         Ok(log)
     }
 
+    /// The classifier and test statistics the evaluations use.
     pub fn evaluator(&self) -> &Evaluator {
         &self.evaluator
     }
@@ -182,7 +187,13 @@ impl EvalLog {
                 .iter()
                 .map(|r| (r.epoch as f64, r.metrics.frechet_distance))
                 .collect();
-            let png = plot::render(&self.title, "epoch", &[("frechet distance", pts)], 900, 500)?;
+            let png = crate::io::plot::render(
+                &self.title,
+                "epoch",
+                &[("frechet distance", pts)],
+                900,
+                500,
+            )?;
             write_atomic(&self.plot, &png)?;
         }
         Ok(())

@@ -9,7 +9,9 @@ pub const COVERAGE_THRESHOLD: f64 = 0.02;
 /// Per-sample predictions: the argmax class and its softmax probability.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Predictions {
+    /// The predicted class of each sample.
     pub classes: Vec<usize>,
+    /// Its softmax probability.
     pub confidences: Vec<f64>,
 }
 
@@ -22,6 +24,7 @@ impl Predictions {
         p
     }
 
+    /// Add the predictions of more `logits` (as `from_logits`).
     pub fn extend_from_logits(&mut self, logits: &[f32], k: usize) {
         for row in logits.chunks_exact(k.max(1)) {
             if row.iter().any(|v| !v.is_finite()) {
@@ -43,10 +46,12 @@ impl Predictions {
         }
     }
 
+    /// Number of samples.
     pub fn len(&self) -> usize {
         self.classes.len()
     }
 
+    /// Whether there is no sample.
     pub fn is_empty(&self) -> bool {
         self.classes.is_empty()
     }

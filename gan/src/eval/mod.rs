@@ -65,6 +65,7 @@ pub struct Metrics {
 }
 
 impl Metrics {
+    /// The figures as a JSON object (`gan eval --json`).
     pub fn to_json(&self) -> serde_json::Value {
         serde_json::json!({
             "samples": self.samples,
@@ -232,6 +233,7 @@ impl Evaluator {
         Ok(Some(c))
     }
 
+    /// The data set the classifier was trained on.
     pub fn dataset(&self) -> DatasetKind {
         self.inner.dataset
     }
@@ -247,6 +249,7 @@ impl Evaluator {
     pub fn training_report(&self) -> Option<&classifier::TrainReport> {
         self.inner.trained_now.as_ref()
     }
+    /// The classifier.
     pub fn classifier(&self) -> &Classifier {
         &self.inner.classifier
     }

@@ -21,6 +21,7 @@ pub struct Loaded {
     pub tensors: HashMap<String, Tensor>,
     /// The int64 scalars (`num_batches_tracked`).
     pub counts: HashMap<String, i64>,
+    /// The file's metadata.
     pub meta: HashMap<String, String>,
 }
 

@@ -5,6 +5,7 @@ use crate::error::{Error, Result};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+/// The first line of every log.
 pub const HEADER: &str = "epoch,batch,global_step,epoch_progress,d_loss,g_loss,d_x,d_gz";
 
 /// One logged interval: `epoch` (1-based), the last `batch` of the interval
@@ -12,13 +13,21 @@ pub const HEADER: &str = "epoch,batch,global_step,epoch_progress,d_loss,g_loss,d
 /// interval's means.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Row {
+    /// The epoch, 1-based.
     pub epoch: usize,
+    /// The interval's last batch of the epoch, 1-based.
     pub batch: usize,
+    /// Steps done after the interval.
     pub global_step: u64,
+    /// Epochs done, as a fraction.
     pub epoch_progress: f64,
+    /// Mean d_loss.
     pub d_loss: f64,
+    /// Mean g_loss.
     pub g_loss: f64,
+    /// Mean D(x).
     pub d_x: f64,
+    /// Mean D(G(z)).
     pub d_gz: f64,
 }
 
@@ -54,12 +63,29 @@ impl Row {
     }
 }
 
+/// The rows of the log at `path` up to `global_step` (none when there is no
+/// file; lines that are not rows are skipped).
+pub fn read_rows(path: &Path, global_step: u64) -> Result<Vec<Row>> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(Error::io("cannot read", path, e)),
+    };
+    Ok(text
+        .lines()
+        .skip(1)
+        .filter_map(Row::parse)
+        .filter(|r| r.global_step <= global_step)
+        .collect())
+}
+
 /// Points (x, y) of one plotted curve.
 pub type Curve = Vec<(f64, f64)>;
 
 /// The CSV file of a run, appended to as training goes.
 pub struct CsvLog {
     path: PathBuf,
+    /// The rows written so far.
     pub rows: Vec<Row>,
 }
 
@@ -77,20 +103,9 @@ impl CsvLog {
     /// Reopen a run's log, dropping rows past `global_step` (logged after the
     /// checkpoint that the run resumes from).
     pub fn resume(path: &Path, global_step: u64) -> Result<CsvLog> {
-        let text = match std::fs::read_to_string(path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-            Err(e) => return Err(Error::io("cannot read", path, e)),
-        };
-        let rows = text
-            .lines()
-            .skip(1)
-            .filter_map(Row::parse)
-            .filter(|r| r.global_step <= global_step)
-            .collect();
         let log = CsvLog {
             path: path.to_path_buf(),
-            rows,
+            rows: read_rows(path, global_step)?,
         };
         log.rewrite()?;
         Ok(log)
@@ -106,6 +121,7 @@ impl CsvLog {
         super::write_atomic(&self.path, s.as_bytes())
     }
 
+    /// Append `row` to the file and to `rows`.
     pub fn append(&mut self, row: Row) -> Result<()> {
         let mut f = std::fs::OpenOptions::new()
             .append(true)

@@ -10,9 +10,13 @@ use std::path::Path;
 
 /// A picture of 8-bit pixels, 1 (grey) or 3 (RGB, interleaved) channels.
 pub struct Gray {
+    /// Pixels per row.
     pub width: usize,
+    /// Rows.
     pub height: usize,
+    /// 1 or 3.
     pub channels: usize,
+    /// Row-major, channels interleaved.
     pub pixels: Vec<u8>,
 }
 

@@ -4,7 +4,6 @@
 pub mod checkpoint;
 pub mod csv;
 pub mod grid;
-pub mod idx_write;
 #[cfg(feature = "plot")]
 pub mod plot;
 
@@ -35,10 +34,42 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     std::fs::rename(&tmp, path).map_err(|e| Error::io("cannot rename into", path, e))
 }
 
+/// Images (values in [−1, 1], row-major, of shape `dims`: N × H × W, or
+/// N × C × H × W) as an IDX array of unsigned bytes, MNIST's format, for
+/// `datasets::write_idx` / `encode_idx`.
+pub fn idx_u8(values: &[f32], dims: &[usize]) -> Result<datasets::IdxArray> {
+    let bytes = values.iter().map(|&v| to_u8(v)).collect();
+    datasets::IdxArray::new(dims.to_vec(), datasets::IdxData::U8(bytes))
+        .map_err(|e| Error::usage(format!("IDX: {e}")))
+}
+
+/// Write images as an IDX u8 file (see `idx_u8`), atomically.
+pub fn write_idx_u8(path: &Path, values: &[f32], dims: &[usize]) -> Result<()> {
+    write_atomic(path, &datasets::encode_idx(&idx_u8(values, dims)?))
+}
+
 /// Map an image value in [−1, 1] to a byte as torchvision's `save_image` does
 /// after `(x + 1) / 2`: clamp to [0, 1], ×255, +0.5, truncate.
 #[inline]
 pub fn to_u8(x: f32) -> u8 {
     let v = ((x + 1.0) * 0.5).clamp(0.0, 1.0);
     (v * 255.0 + 0.5).clamp(0.0, 255.0) as u8
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn idx_header_and_pixels() {
+        let b =
+            datasets::encode_idx(&idx_u8(&[-1.0, 0.0, 1.0, 2.0, -3.0, 0.5], &[1, 2, 3]).unwrap());
+        assert_eq!(&b[..4], &[0, 0, 8, 3]);
+        assert_eq!(&b[4..16], &[0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3]);
+        assert_eq!(&b[16..], &[0, 128, 255, 255, 0, 191]);
+        assert!(idx_u8(&[0.0; 5], &[1, 2, 3]).is_err());
+        let b = datasets::encode_idx(&idx_u8(&[0.0; 12], &[1, 3, 2, 2]).unwrap());
+        assert_eq!(&b[..4], &[0, 0, 8, 4]);
+        assert_eq!(b.len(), 4 + 16 + 12);
+    }
 }

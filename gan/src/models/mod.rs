@@ -15,22 +15,23 @@ use rand::SeedableRng;
 use std::fmt;
 use tensor::Result;
 
-/// The five models of models.py.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+/// The five models of models.py (each one's settings: `about`, `spec`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ModelKind {
-    /// Classic MNIST MLP GAN: latent 64, hidden 256, BCE, Adam 2e-4, batch 100.
+    /// The classic MNIST MLP GAN.
     Mlp,
-    /// Lecture-slides GAN: one hidden layer of 128, SGD lr 0.03, batch 64, Fashion-MNIST.
+    /// The lecture slides' GAN with one hidden layer.
     MlpSmall,
-    /// Blog GAN: dropout 0.3, BCE-with-logits, labels smoothed to 0.9, z ~ U(−1, 1), Adam 2e-3.
+    /// The blog post's GAN with dropout.
     MlpDropout,
-    /// Book-chapter DCGAN for 28×28 (Kuzushiji-MNIST): batch norm, Adam 2e-4 (β1 0.5), batch 128.
+    /// The book chapter's DCGAN for 28×28 images.
     Dcgan28,
-    /// PyTorch-tutorial DCGAN for 64×64 (MNIST resized): batch norm, Adam 2e-4 (β1 0.5), batch 128.
+    /// The PyTorch tutorial's DCGAN for 64×64 images.
     Dcgan64,
 }
 
 impl ModelKind {
+    /// Every model, in the order of models.py.
     pub const ALL: [ModelKind; 5] = [
         ModelKind::Mlp,
         ModelKind::MlpSmall,
@@ -39,6 +40,7 @@ impl ModelKind {
         ModelKind::Dcgan64,
     ];
 
+    /// The model's name on the command line and in checkpoints.
     pub fn name(self) -> &'static str {
         match self {
             ModelKind::Mlp => "mlp",
@@ -49,8 +51,28 @@ impl ModelKind {
         }
     }
 
+    /// The model called `s` (see `name`).
     pub fn from_name(s: &str) -> Option<ModelKind> {
         Self::ALL.into_iter().find(|k| k.name() == s)
+    }
+
+    /// One line on the model and its tutorial's settings.
+    pub fn about(self) -> &'static str {
+        match self {
+            ModelKind::Mlp => "Classic MNIST MLP GAN: latent 64, hidden 256, BCE, Adam 2e-4, batch 100",
+            ModelKind::MlpSmall => {
+                "Lecture-slides GAN: one hidden layer of 128, SGD lr 0.03, batch 64, Fashion-MNIST"
+            }
+            ModelKind::MlpDropout => {
+                "Blog GAN: dropout 0.3, BCE-with-logits, labels smoothed to 0.9, z ~ U(−1, 1), Adam 2e-3"
+            }
+            ModelKind::Dcgan28 => {
+                "Book-chapter DCGAN for 28×28 (Kuzushiji-MNIST): batch norm, Adam 2e-4 (β1 0.5), batch 128"
+            }
+            ModelKind::Dcgan64 => {
+                "PyTorch-tutorial DCGAN for 64×64 (MNIST resized): batch norm, Adam 2e-4 (β1 0.5), batch 128"
+            }
+        }
     }
 
     /// The tutorial's settings, as `spec` in models.py.
@@ -204,43 +226,69 @@ impl fmt::Display for ModelKind {
 /// The training loss: D outputs probabilities (BCE) or logits (BCE with logits).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Loss {
+    /// Binary cross-entropy on D's probabilities.
     Bce,
+    /// Binary cross-entropy on D's logits (the sigmoid folded in).
     BceLogits,
 }
 
+/// The optimiser of both networks.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum OptKind {
-    Adam { beta1: f64, beta2: f64 },
-    Sgd { momentum: f64 },
+    /// Adam with these betas.
+    Adam {
+        /// The first moment's decay.
+        beta1: f64,
+        /// The second moment's decay.
+        beta2: f64,
+    },
+    /// SGD with this momentum.
+    Sgd {
+        /// The momentum (0: plain SGD).
+        momentum: f64,
+    },
 }
 
 /// How z is drawn: N(0, 1) as (B, latent), U(−1, 1), or N(0, 1) as (B, latent, 1, 1).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Noise {
+    /// N(0, 1) of shape (B, latent).
     Normal,
+    /// U(−1, 1) of shape (B, latent).
     Uniform,
+    /// N(0, 1) of shape (B, latent, 1, 1), as the DCGANs' G takes it.
     Normal4d,
 }
 
 /// A model's tutorial settings (`spec` in models.py) plus the default epochs.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Spec {
+    /// Size of the latent vector z.
     pub latent: usize,
+    /// Images per step.
     pub batch: usize,
+    /// (C, H, W) of the images.
     pub image: [usize; 3],
+    /// D's loss.
     pub loss: Loss,
+    /// Both networks' optimiser.
     pub opt: OptKind,
+    /// Both optimisers' learning rate.
     pub lr: f64,
+    /// How z is drawn.
     pub z: Noise,
     /// Target of real images in D's loss (0.9 = one-sided label smoothing).
     pub label_smooth: f32,
+    /// The data set the tutorial trains on.
     pub dataset: &'static str,
+    /// Passes over the data.
     pub epochs: usize,
     /// D takes images flattened to (B, C·H·W), as the MLPs do.
     pub flat_images: bool,
 }
 
 impl Spec {
+    /// Values per image (C·H·W).
     pub fn image_numel(&self) -> usize {
         self.image.iter().product()
     }

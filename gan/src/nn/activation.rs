@@ -7,13 +7,18 @@ use tensor::Result;
 /// `nn.ReLU`, `nn.LeakyReLU(slope)`, `nn.Tanh`, `nn.Sigmoid`.
 #[derive(Clone, Copy, Debug)]
 pub enum Activation {
+    /// max(0, x).
     Relu,
+    /// x for x ≥ 0, else slope·x.
     LeakyRelu(f64),
+    /// tanh(x).
     Tanh,
+    /// 1 / (1 + e^−x).
     Sigmoid,
 }
 
 impl Activation {
+    /// The activation of `x`.
     pub fn apply(self, x: &Var) -> Result<Var> {
         match self {
             Activation::Relu => x.relu(),
@@ -35,11 +40,14 @@ impl Module for Activation {
 
 /// `nn.Dropout(p)`: active in train mode only.
 pub struct Dropout {
+    /// The probability of zeroing an element.
     pub p: f64,
+    /// Whether masks are drawn (train mode).
     pub training: bool,
 }
 
 impl Dropout {
+    /// Dropout with probability `p`, in train mode.
     pub fn new(p: f64) -> Self {
         Dropout { p, training: true }
     }

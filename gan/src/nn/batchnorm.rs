@@ -13,17 +13,26 @@ use tensor::{DType, Device, Error, Result, Tensor};
 /// Batch norm over the channels of [N, C] / [N, C, L] (`D` = 1) or [N, C, H, W]
 /// (`D` = 2) inputs.
 pub struct BatchNorm<const D: usize> {
+    /// γ, per channel.
     pub weight: Var,
+    /// β, per channel.
     pub bias: Var,
+    /// The running mean used in eval mode.
     pub running_mean: Tensor,
+    /// The running (unbiased) variance used in eval mode.
     pub running_var: Tensor,
+    /// Batches seen in train mode.
     pub num_batches_tracked: Count,
+    /// Weight of a new batch in the running statistics.
     pub momentum: f64,
+    /// Added to the variance before its square root.
     pub eps: f64,
     training: bool,
 }
 
+/// `nn.BatchNorm1d`.
 pub type BatchNorm1d = BatchNorm<1>;
+/// `nn.BatchNorm2d`.
 pub type BatchNorm2d = BatchNorm<2>;
 
 impl<const D: usize> BatchNorm<D> {
@@ -43,6 +52,7 @@ impl<const D: usize> BatchNorm<D> {
         })
     }
 
+    /// Number of channels.
     pub fn num_features(&self) -> usize {
         self.weight.shape()[0]
     }

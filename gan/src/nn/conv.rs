@@ -1,4 +1,4 @@
-//! `nn.Conv2d` (dilation 1, groups 1): weight [out, in, kH, kW], bias [out].
+//! `nn.Conv2d` (dilation 1, groups 1): weight `[out, in, kH, kW]`, bias `[out]`.
 
 use super::init::{bias_uniform, kaiming_uniform_a_sqrt5, normal};
 use super::module::{param_to_device, Fwd, Module};
@@ -6,10 +6,15 @@ use autograd::Var;
 use rand::Rng;
 use tensor::{Device, Result};
 
+/// `nn.Conv2d` with square kernels, one stride and one padding.
 pub struct Conv2d {
+    /// `[out, in, k, k]`.
     pub weight: Var,
+    /// `[out]`, when the layer has one.
     pub bias: Option<Var>,
+    /// Step between windows, both ways.
     pub stride: usize,
+    /// Zeros added on each side, both ways.
     pub padding: usize,
 }
 

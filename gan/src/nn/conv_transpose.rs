@@ -1,5 +1,5 @@
-//! `nn.ConvTranspose2d` (dilation 1, groups 1): weight [in, out, kH, kW] as
-//! PyTorch lays it out, bias [out].
+//! `nn.ConvTranspose2d` (dilation 1, groups 1): weight `[in, out, kH, kW]` as
+//! PyTorch lays it out, bias `[out]`.
 
 use super::init::{bias_uniform, kaiming_uniform_a_sqrt5, normal};
 use super::module::{param_to_device, Fwd, Module};
@@ -7,11 +7,17 @@ use autograd::Var;
 use rand::Rng;
 use tensor::{Device, Result};
 
+/// `nn.ConvTranspose2d` with square kernels.
 pub struct ConvTranspose2d {
+    /// `[in, out, k, k]` (PyTorch's layout for a transposed convolution).
     pub weight: Var,
+    /// `[out]`, when the layer has one.
     pub bias: Option<Var>,
+    /// Stride of the convolution this one transposes.
     pub stride: usize,
+    /// Padding of the convolution this one transposes.
     pub padding: usize,
+    /// Extra rows and columns on one side of the output.
     pub output_padding: usize,
 }
 

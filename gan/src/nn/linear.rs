@@ -6,8 +6,11 @@ use autograd::Var;
 use rand::Rng;
 use tensor::{Device, Result};
 
+/// `nn.Linear`: x·Wᵀ + b.
 pub struct Linear {
+    /// `[out, in]`.
     pub weight: Var,
+    /// `[out]`, when the layer has one.
     pub bias: Option<Var>,
 }
 
@@ -23,9 +26,11 @@ impl Linear {
         };
         Ok(Linear { weight, bias })
     }
+    /// Input size.
     pub fn in_features(&self) -> usize {
         self.weight.shape()[1]
     }
+    /// Output size.
     pub fn out_features(&self) -> usize {
         self.weight.shape()[0]
     }

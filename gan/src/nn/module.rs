@@ -17,9 +17,11 @@ pub struct Fwd<'a> {
 }
 
 impl<'a> Fwd<'a> {
+    /// A forward call drawing from `rng`, with gradients for the weights.
     pub fn new(rng: &'a mut StdRng) -> Self {
         Fwd { rng, frozen: false }
     }
+    /// A forward call drawing from `rng`, the weights used as constants.
     pub fn frozen(rng: &'a mut StdRng) -> Self {
         Fwd { rng, frozen: true }
     }
@@ -35,6 +37,7 @@ impl<'a> Fwd<'a> {
 
 /// A layer or a network, as `torch.nn.Module`.
 pub trait Module: Send {
+    /// The module's output for `x`.
     fn forward(&self, x: &Var, f: &mut Fwd) -> Result<Var>;
 
     /// Parameters in `state_dict` order, named as PyTorch names them.
@@ -65,16 +68,19 @@ pub trait Module: Send {
     /// Train mode (dropout active) or eval mode.
     fn set_training(&mut self, _train: bool) {}
 
+    /// Whether the module is in train mode.
     fn training(&self) -> bool {
         true
     }
 
+    /// Forget every parameter's gradient.
     fn zero_grad(&self) {
         for (_, p) in self.named_parameters() {
             p.zero_grad();
         }
     }
 
+    /// Number of parameter values.
     fn num_parameters(&self) -> usize {
         self.named_parameters()
             .iter()
@@ -101,12 +107,15 @@ pub trait Module: Send {
 pub struct Count(Arc<AtomicI64>);
 
 impl Count {
+    /// The count.
     pub fn get(&self) -> i64 {
         self.0.load(Ordering::Relaxed)
     }
+    /// Set the count (loading a checkpoint).
     pub fn set(&self, v: i64) {
         self.0.store(v, Ordering::Relaxed)
     }
+    /// Count one more.
     pub fn incr(&self) {
         self.0.fetch_add(1, Ordering::Relaxed);
     }

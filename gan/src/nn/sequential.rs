@@ -5,21 +5,25 @@ use super::module::{prefixed, Count, Fwd, Module};
 use autograd::Var;
 use tensor::{Device, Result, Tensor};
 
+/// Layers applied in order.
 pub struct Sequential {
     layers: Vec<Box<dyn Module>>,
     training: bool,
 }
 
 impl Sequential {
+    /// The layers, in order.
     pub fn new(layers: Vec<Box<dyn Module>>) -> Self {
         Sequential {
             layers,
             training: true,
         }
     }
+    /// Number of layers.
     pub fn len(&self) -> usize {
         self.layers.len()
     }
+    /// Whether there is no layer.
     pub fn is_empty(&self) -> bool {
         self.layers.is_empty()
     }

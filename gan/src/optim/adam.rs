@@ -1,48 +1,30 @@
-//! `torch.optim.Adam` (no amsgrad), as its single-tensor CPU path computes it;
-//! parameters on a GPU go through the fused `adam_f32` kernel instead.
+//! `torch.optim.Adam` (no amsgrad) over named parameters: each step is
+//! `kernels::adam_step` on every parameter with a gradient, on its device.
 
-use super::{device_grad, state_buffer, with_param_and_grad, Buf, Optimizer};
+use super::{dense_grad, Optimizer, StateBuf};
 use crate::error::Result;
 use autograd::Var;
+use kernels::AdamHyper;
 use std::collections::HashMap;
 use tensor::Tensor;
 
-#[derive(Clone, Copy, Debug)]
-pub struct AdamConfig {
-    pub lr: f64,
-    pub beta1: f64,
-    pub beta2: f64,
-    pub eps: f64,
-    pub weight_decay: f64,
-}
-
-impl Default for AdamConfig {
-    fn default() -> Self {
-        AdamConfig {
-            lr: 1e-3,
-            beta1: 0.9,
-            beta2: 0.999,
-            eps: 1e-8,
-            weight_decay: 0.0,
-        }
-    }
-}
-
+/// Adam with its two moment buffers per parameter.
 pub struct Adam {
-    cfg: AdamConfig,
+    hyper: AdamHyper,
     params: Vec<(String, Var)>,
-    exp_avg: Vec<Buf>,
-    exp_avg_sq: Vec<Buf>,
+    exp_avg: Vec<StateBuf>,
+    exp_avg_sq: Vec<StateBuf>,
     step: u64,
 }
 
 impl Adam {
-    pub fn new(params: Vec<(String, Var)>, cfg: AdamConfig) -> Self {
-        let zeros = |p: &Var| Buf::Host(vec![0f32; p.data().numel()]);
+    /// Adam over `params` with `hyper` (see `optim::adam_defaults`); the
+    /// moments start at zero, as PyTorch's.
+    pub fn new(params: Vec<(String, Var)>, hyper: AdamHyper) -> Self {
         Adam {
-            cfg,
-            exp_avg: params.iter().map(|(_, p)| zeros(p)).collect(),
-            exp_avg_sq: params.iter().map(|(_, p)| zeros(p)).collect(),
+            hyper,
+            exp_avg: params.iter().map(|_| StateBuf::zeros()).collect(),
+            exp_avg_sq: params.iter().map(|_| StateBuf::zeros()).collect(),
             params,
             step: 0,
         }
@@ -52,28 +34,11 @@ impl Adam {
 impl Optimizer for Adam {
     fn step(&mut self) -> Result<()> {
         self.step += 1;
-        let c = self.cfg;
-        let h = kernels::AdamHyper {
-            lr: c.lr,
-            beta1: c.beta1,
-            beta2: c.beta2,
-            eps: c.eps,
-            weight_decay: c.weight_decay,
-        };
         for (i, (_, p)) in self.params.iter().enumerate() {
-            let (ma, va) = (&mut self.exp_avg[i], &mut self.exp_avg_sq[i]);
-            if p.data().device().is_cuda() {
-                let Some(g) = device_grad(p)? else { continue };
-                let (m, v) = (ma.on_device(p.data())?, va.on_device(p.data())?);
-                kernels::adam_step(p.data(), &g, m, v, self.step, &h)?;
-                continue;
-            }
-            let (m, v) = (ma.host_mut()?, va.host_mut()?);
-            let mut r = Ok(());
-            with_param_and_grad(p, |pv, gv| {
-                r = kernels::optim::adam_slices(pv, gv, m, v, self.step, &h);
-            })?;
-            r?;
+            let Some(g) = dense_grad(p)? else { continue };
+            let m = self.exp_avg[i].beside(p.data())?;
+            let v = self.exp_avg_sq[i].beside(p.data())?;
+            kernels::adam_step(p.data(), &g, m, v, self.step, &self.hyper)?;
         }
         Ok(())
     }
@@ -103,10 +68,9 @@ impl Optimizer for Adam {
 
     fn load_state(&mut self, steps: u64, tensors: &HashMap<String, Tensor>) -> Result<()> {
         for (i, (name, p)) in self.params.iter().enumerate() {
-            let n = p.data().numel();
-            self.exp_avg[i] = Buf::Host(state_buffer(tensors, &format!("{name}.exp_avg"), n)?);
-            self.exp_avg_sq[i] =
-                Buf::Host(state_buffer(tensors, &format!("{name}.exp_avg_sq"), n)?);
+            let p = p.data();
+            self.exp_avg[i] = StateBuf::load(tensors, &format!("{name}.exp_avg"), p)?;
+            self.exp_avg_sq[i] = StateBuf::load(tensors, &format!("{name}.exp_avg_sq"), p)?;
         }
         self.step = steps;
         Ok(())

@@ -1,24 +1,25 @@
 //! Optimisers with `torch.optim` semantics, updating parameters in place.
 //!
-//! Each step is one fused pass over every parameter's contiguous f32 buffer:
-//! no tensor is allocated per step. On the CPU that is the loop here, over
-//! state (moments, momentum buffers) kept as `Vec<f32>`; for a parameter on a
-//! GPU it is the fused kernel (`kernels::adam_step` / `sgd_step`) over state
-//! kept beside it on the device, with no host round trip (see `Buf`). State is
-//! named `<param>.<buffer>` in checkpoints, which always hold host copies.
+//! Each step is one fused pass over every parameter, its gradient and its
+//! state, on the parameter's device: `kernels::adam_step` / `kernels::sgd_step`,
+//! with no tensor allocated per step (the update is written once, in
+//! `kernels`, for the CPU and the GPU). State is named `<param>.<buffer>` in
+//! checkpoints, which always hold host copies.
 
 mod adam;
 mod sgd;
 
-pub use adam::{Adam, AdamConfig};
-pub use sgd::{Sgd, SgdConfig};
+pub use adam::Adam;
+pub use kernels::{AdamHyper, SgdHyper};
+pub use sgd::Sgd;
 
 use crate::error::{Error, Result};
 use crate::models::OptKind;
 use autograd::Var;
 use std::collections::HashMap;
-use tensor::{CpuStorage, DType, StorageKind, Tensor};
+use tensor::{DType, Tensor};
 
+/// An optimiser over a fixed list of named parameters.
 pub trait Optimizer: Send {
     /// Apply one update from the parameters' accumulated gradients. Parameters
     /// without a gradient are left alone, as PyTorch does.
@@ -34,82 +35,42 @@ pub trait Optimizer: Send {
     fn load_state(&mut self, steps: u64, tensors: &HashMap<String, Tensor>) -> Result<()>;
 }
 
+/// `torch.optim.Adam`'s defaults (betas 0.9, 0.999, eps 1e-8, no weight
+/// decay) at learning rate `lr`.
+pub fn adam_defaults(lr: f64) -> AdamHyper {
+    AdamHyper {
+        lr,
+        beta1: 0.9,
+        beta2: 0.999,
+        eps: 1e-8,
+        weight_decay: 0.0,
+    }
+}
+
 /// The optimiser a model's spec asks for, over `params`.
 pub fn build(kind: OptKind, lr: f64, params: Vec<(String, Var)>) -> Box<dyn Optimizer> {
     match kind {
         OptKind::Adam { beta1, beta2 } => Box::new(Adam::new(
             params,
-            AdamConfig {
-                lr,
+            AdamHyper {
                 beta1,
                 beta2,
-                ..AdamConfig::default()
+                ..adam_defaults(lr)
             },
         )),
         OptKind::Sgd { momentum } => Box::new(Sgd::new(
             params,
-            SgdConfig {
+            SgdHyper {
                 lr,
                 momentum,
-                ..SgdConfig::default()
+                ..SgdHyper::default()
             },
         )),
     }
 }
 
-/// Run `f` on a parameter's f32 buffer (mutable) and its gradient's (read-only).
-/// Returns false when the parameter has no gradient.
-pub(crate) fn with_param_and_grad(p: &Var, f: impl FnOnce(&mut [f32], &[f32])) -> Result<bool> {
-    let Some(g) = p.grad() else {
-        return Ok(false);
-    };
-    let g = if g.is_contiguous() {
-        g
-    } else {
-        kernels::contiguous(&g)?
-    };
-    let (pd, n) = (p.data(), p.data().numel());
-    if g.numel() != n {
-        return Err(Error::Tensor(tensor::Error::shape_detail(
-            "optimiser step",
-            pd.shape(),
-            g.shape(),
-            "gradient and parameter differ in size",
-        )));
-    }
-    let prange = pd.layout().contiguous_range().ok_or_else(|| {
-        Error::Tensor(tensor::Error::arg(
-            "optimiser step",
-            pd.shape(),
-            "parameters must be contiguous",
-        ))
-    })?;
-    let grange = g
-        .layout()
-        .contiguous_range()
-        .expect("made contiguous above");
-    let gs = g.storage();
-    let StorageKind::Cpu(CpuStorage::F32(gv)) = gs.kind() else {
-        return Err(Error::Unsupported(
-            "optimisers update f32 CPU tensors only".into(),
-        ));
-    };
-    let mut ps = pd.storage_mut();
-    let StorageKind::Cpu(CpuStorage::F32(pv)) = ps.kind_mut() else {
-        return Err(Error::Unsupported(
-            "optimisers update f32 CPU tensors only".into(),
-        ));
-    };
-    f(&mut pv[prange], &gv[grange]);
-    Ok(true)
-}
-
 /// A state buffer from a checkpoint, checked against its parameter's size.
-pub(crate) fn state_buffer(
-    tensors: &HashMap<String, Tensor>,
-    key: &str,
-    numel: usize,
-) -> Result<Vec<f32>> {
+fn state_values(tensors: &HashMap<String, Tensor>, key: &str, numel: usize) -> Result<Vec<f32>> {
     let t = tensors
         .get(key)
         .ok_or_else(|| Error::usage(format!("optimiser state has no '{key}'")))?;
@@ -122,62 +83,49 @@ pub(crate) fn state_buffer(
     Ok(t.to_vec_f32()?)
 }
 
-/// One state buffer of one parameter. A CPU parameter's stays on the host,
-/// updated by the loops here exactly as before the GPU existed (the parity
-/// fixtures and the resume tests depend on those bits). A CUDA parameter's
-/// lives on its GPU; values that arrive on the host (fresh zeros, or a
-/// checkpoint's) are uploaded when the first step needs them, so building an
-/// optimiser and loading its state never touch the device.
-pub(crate) enum Buf {
-    Host(Vec<f32>),
-    Device(Tensor),
-}
+/// One state buffer of one parameter, a dense f32 tensor of its shape, or
+/// `None` before the first step needs it (then zeros). Values that arrive on
+/// the host (a checkpoint's) move to a GPU parameter's device when the first
+/// step needs them, so building an optimiser and loading its state never
+/// touch the device.
+pub(crate) struct StateBuf(Option<Tensor>);
 
-impl Buf {
-    /// The host values, for the CPU loop.
-    pub(crate) fn host_mut(&mut self) -> Result<&mut Vec<f32>> {
-        match self {
-            Buf::Host(v) => Ok(v),
-            Buf::Device(_) => Err(Error::Unsupported(
-                "optimiser state is on a GPU but its parameter is not".into(),
-            )),
-        }
+impl StateBuf {
+    /// Zeros, made when first needed.
+    pub(crate) fn zeros() -> StateBuf {
+        StateBuf(None)
     }
 
-    /// The buffer on the GPU of parameter `p`, uploaded there on first use.
-    pub(crate) fn on_device(&mut self, p: &Tensor) -> Result<&Tensor> {
-        if let Buf::Host(v) = self {
-            let t = Tensor::from_slice(v, p.shape())?.to_device(p.device())?;
-            *self = Buf::Device(t);
-        }
-        match self {
-            Buf::Device(t) => Ok(t),
-            Buf::Host(_) => unreachable!("uploaded just above"),
-        }
+    /// The checkpoint's buffer `key` of parameter `p`, on the host.
+    pub(crate) fn load(tensors: &HashMap<String, Tensor>, key: &str, p: &Tensor) -> Result<Self> {
+        let v = state_values(tensors, key, p.numel())?;
+        Ok(StateBuf(Some(Tensor::from_vec(v, p.shape())?)))
     }
 
-    /// Zeros beside `p` (fresh state the kernel overwrites on its first step).
-    pub(crate) fn zeros_on(p: &Tensor) -> Result<Buf> {
-        Ok(Buf::Device(Tensor::zeros(
-            p.shape(),
-            DType::F32,
-            p.device(),
-        )?))
+    /// The buffer on `p`'s device (zeros there at first use, or the loaded
+    /// values moved there).
+    pub(crate) fn beside(&mut self, p: &Tensor) -> Result<&Tensor> {
+        let t = match self.0.take() {
+            Some(t) if t.device() == p.device() => t,
+            Some(t) => t.to_device(p.device())?,
+            None => Tensor::zeros(p.shape(), DType::F32, p.device())?,
+        };
+        Ok(self.0.insert(t))
     }
 
-    /// A CPU copy of `shape` for checkpoints (downloaded from the GPU: the host
-    /// waits here, which is fine once per checkpoint).
+    /// A host copy of shape `shape` for checkpoints (downloaded from a GPU:
+    /// the host waits here, which is fine once per checkpoint).
     pub(crate) fn snapshot(&self, shape: &[usize]) -> Result<Tensor> {
-        Ok(match self {
-            Buf::Host(v) => Tensor::from_slice(v, shape)?,
-            Buf::Device(t) => Tensor::from_vec(t.to_vec_f32()?, shape)?,
+        Ok(match &self.0 {
+            Some(t) => Tensor::from_vec(t.to_vec_f32()?, shape)?,
+            None => Tensor::zeros(shape, DType::F32, tensor::Device::Cpu)?,
         })
     }
 }
 
-/// A GPU parameter's gradient, dense, or `None` before any backward. The fused
-/// kernels need contiguous operands; gradients usually already are.
-pub(crate) fn device_grad(p: &Var) -> Result<Option<Tensor>> {
+/// A parameter's gradient, dense (the fused kernels need contiguous
+/// operands; gradients usually already are), or `None` before any backward.
+pub(crate) fn dense_grad(p: &Var) -> Result<Option<Tensor>> {
     Ok(match p.grad() {
         Some(g) => Some(kernels::contiguous(&g)?),
         None => None,

@@ -1,31 +1,27 @@
-//! `torch.optim.SGD` with momentum (no dampening, no Nesterov); parameters on
-//! a GPU go through the fused `sgd_f32` kernel instead of the loop.
+//! `torch.optim.SGD` over named parameters: each step is `kernels::sgd_step`
+//! on every parameter with a gradient, on its device.
 
-use super::{device_grad, state_buffer, with_param_and_grad, Buf, Optimizer};
+use super::{dense_grad, Optimizer, StateBuf};
 use crate::error::Result;
 use autograd::Var;
+use kernels::SgdHyper;
 use std::collections::HashMap;
 use tensor::Tensor;
 
-#[derive(Clone, Copy, Debug, Default)]
-pub struct SgdConfig {
-    pub lr: f64,
-    pub momentum: f64,
-    pub weight_decay: f64,
-}
-
+/// SGD, with a momentum buffer per parameter when `momentum` is not 0.
 pub struct Sgd {
-    cfg: SgdConfig,
+    hyper: SgdHyper,
     params: Vec<(String, Var)>,
-    /// `None` until the first step, which copies the gradient in (as PyTorch).
-    momentum_buffer: Vec<Option<Buf>>,
+    /// `None` until the first step, which sets it to the gradient (as PyTorch).
+    momentum_buffer: Vec<Option<StateBuf>>,
     step: u64,
 }
 
 impl Sgd {
-    pub fn new(params: Vec<(String, Var)>, cfg: SgdConfig) -> Self {
+    /// SGD over `params` with `hyper`.
+    pub fn new(params: Vec<(String, Var)>, hyper: SgdHyper) -> Self {
         Sgd {
-            cfg,
+            hyper,
             momentum_buffer: params.iter().map(|_| None).collect(),
             params,
             step: 0,
@@ -36,70 +32,18 @@ impl Sgd {
 impl Optimizer for Sgd {
     fn step(&mut self) -> Result<()> {
         self.step += 1;
-        let (lr, mom, wd) = (
-            self.cfg.lr as f32,
-            self.cfg.momentum as f32,
-            self.cfg.weight_decay as f32,
-        );
         for (i, (_, p)) in self.params.iter().enumerate() {
-            let slot = &mut self.momentum_buffer[i];
-            if p.data().device().is_cuda() {
-                let Some(g) = device_grad(p)? else { continue };
-                let h = kernels::SgdHyper {
-                    lr: self.cfg.lr,
-                    momentum: self.cfg.momentum,
-                    weight_decay: self.cfg.weight_decay,
-                    ..kernels::SgdHyper::default()
-                };
-                if mom == 0.0 {
-                    kernels::sgd_step(p.data(), &g, None, false, &h)?;
-                    continue;
-                }
-                // The kernel's first step sets the buffer to the gradient, as
-                // PyTorch does; later ones (also after a load) accumulate.
-                let first = slot.is_none();
-                let b = match slot {
-                    Some(b) => b,
-                    None => slot.insert(Buf::zeros_on(p.data())?),
-                };
-                kernels::sgd_step(p.data(), &g, Some(b.on_device(p.data())?), first, &h)?;
+            let Some(g) = dense_grad(p)? else { continue };
+            if self.hyper.momentum == 0.0 {
+                kernels::sgd_step(p.data(), &g, None, false, &self.hyper)?;
                 continue;
             }
-            let buf = match slot {
-                Some(b) => Some(b.host_mut()?),
-                None => None,
-            };
-            let mut fresh = None;
-            with_param_and_grad(p, |pv, gv| {
-                if mom == 0.0 {
-                    for (x, &g) in pv.iter_mut().zip(gv) {
-                        let g = if wd != 0.0 { g + wd * *x } else { g };
-                        *x += -lr * g;
-                    }
-                    return;
-                }
-                match buf {
-                    None => {
-                        let mut b = Vec::with_capacity(pv.len());
-                        for (x, &g) in pv.iter_mut().zip(gv) {
-                            let g = if wd != 0.0 { g + wd * *x } else { g };
-                            b.push(g);
-                            *x += -lr * g;
-                        }
-                        fresh = Some(b);
-                    }
-                    Some(b) => {
-                        for ((x, &g), b) in pv.iter_mut().zip(gv).zip(b.iter_mut()) {
-                            let g = if wd != 0.0 { g + wd * *x } else { g };
-                            *b = *b * mom + g;
-                            *x += -lr * *b;
-                        }
-                    }
-                }
-            })?;
-            if let Some(b) = fresh {
-                *slot = Some(Buf::Host(b));
-            }
+            // The kernel's first step sets the buffer to the gradient, as
+            // PyTorch does; later ones (also after a load) accumulate.
+            let slot = &mut self.momentum_buffer[i];
+            let first = slot.is_none();
+            let buf = slot.get_or_insert_with(StateBuf::zeros).beside(p.data())?;
+            kernels::sgd_step(p.data(), &g, Some(buf), first, &self.hyper)?;
         }
         Ok(())
     }
@@ -129,7 +73,7 @@ impl Optimizer for Sgd {
             let key = format!("{name}.momentum_buffer");
             // A parameter that never had a gradient has no buffer yet.
             self.momentum_buffer[i] = if tensors.contains_key(&key) {
-                Some(Buf::Host(state_buffer(tensors, &key, p.data().numel())?))
+                Some(StateBuf::load(tensors, &key, p.data())?)
             } else {
                 None
             };

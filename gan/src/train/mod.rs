@@ -1,11 +1,21 @@
-//! Training: the step, the epoch loop with its outputs, and the random streams.
+//! Training: the step (`Gan`), the `Trainer` around it, the observers that
+//! write a run's folder and print its progress, `train` composing them, and
+//! the random streams.
 
-pub mod args;
 pub mod noise;
-mod report;
+pub mod observe;
+pub mod options;
+pub mod report;
+pub mod run_dir;
+pub mod setup;
 pub mod state;
 pub mod step;
 #[path = "loop.rs"]
 pub mod train_loop;
+pub mod trainer;
 
+pub use options::{ResumeFlags, Start, TrainOptions};
+pub use state::{LogAcc, Position, Settings};
 pub use step::{Gan, StepStats};
+pub use train_loop::{drive, train, Outcome};
+pub use trainer::{Interval, Report, Trainer};

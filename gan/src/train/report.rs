@@ -1,32 +1,11 @@
-//! What the loop shows and logs: the progress bar, the figures of a step, and
-//! the CSV rows.
+//! What the observers show and log: the figures of a step as text, their
+//! means over an interval, the CSV row of an interval, and the data waits.
 
 use super::state::{LogAcc, Position};
 use super::StepStats;
 use crate::io::csv::Row;
-use indicatif::{ProgressBar, ProgressStyle};
 
-pub fn progress_bar(
-    quiet: bool,
-    epoch: usize,
-    epochs: usize,
-    len: usize,
-    pos: usize,
-) -> ProgressBar {
-    if quiet {
-        return ProgressBar::hidden();
-    }
-    let pb = ProgressBar::new(len as u64);
-    let style =
-        ProgressStyle::with_template("{prefix} [{bar:28}] {pos}/{len} {elapsed}<{eta} {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> ");
-    pb.set_style(style);
-    pb.set_prefix(format!("epoch {}/{epochs}", epoch + 1));
-    pb.set_position(pos as u64);
-    pb
-}
-
+/// A step's figures as the console shows them.
 pub fn describe(s: &StepStats) -> String {
     format!(
         "d_loss {:.4} g_loss {:.4} D(x) {:.3} D(G(z)) {:.3}",
@@ -34,6 +13,7 @@ pub fn describe(s: &StepStats) -> String {
     )
 }
 
+/// The means of an interval's figures.
 pub fn mean_stats(a: &LogAcc) -> StepStats {
     let n = a.n.max(1) as f64;
     StepStats {
@@ -44,6 +24,7 @@ pub fn mean_stats(a: &LogAcc) -> StepStats {
     }
 }
 
+/// The log row of an interval ending at `pos`, in epochs of `nb` batches.
 pub fn row(pos: &Position, nb: usize, acc: &LogAcc) -> Row {
     let m = mean_stats(acc);
     Row {
@@ -69,6 +50,7 @@ pub struct DataWait {
 }
 
 impl DataWait {
+    /// One batch's wait.
     pub fn add(&mut self, secs: f64) {
         if self.first.is_none() {
             self.first = Some(secs);
@@ -78,6 +60,7 @@ impl DataWait {
         }
     }
 
+    /// The epoch's waits as one line.
     pub fn describe(&self) -> String {
         format!(
             "waiting for data: {:.1} ms for the first batch, then {:.2} ms per step on average",

@@ -13,44 +13,84 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use tensor::Device;
 
+/// The generator's checkpoint file (PyTorch-loadable names).
 pub const G_FILE: &str = "G.safetensors";
+/// The discriminator's checkpoint file.
 pub const D_FILE: &str = "D.safetensors";
+/// The rest of a run's checkpoint: settings, position, optimisers.
 pub const STATE_FILE: &str = "train_state.safetensors";
 const FORMAT: u64 = 1;
 
 /// A run's settings, fixed when it starts (epochs may grow on resume).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Settings {
+    /// The model pair.
     pub model: ModelKind,
+    /// The data set.
     pub dataset: DatasetName,
+    /// Where the data set is (`None`: the default places).
     pub data_dir: Option<PathBuf>,
+    /// Passes over the data.
     pub epochs: usize,
+    /// Images per step.
     pub batch: usize,
+    /// Both optimisers' learning rate.
     pub lr: f64,
+    /// Seed of every random stream: initialisation, data order, noise, dropout.
     pub seed: u64,
+    /// Steps per logging interval (a log row each).
     pub log_every: u64,
+    /// Use only the first N batches of each epoch.
     pub limit_batches: Option<u64>,
+}
+
+impl Settings {
+    /// `model`'s tutorial settings: its data set, epochs, batch size and
+    /// learning rate; seed 0, a log row every 100 steps, every batch.
+    pub fn for_model(model: ModelKind) -> Settings {
+        let spec = model.spec();
+        Settings {
+            model,
+            dataset: DatasetName::from_name(spec.dataset).unwrap_or(DatasetName::Mnist),
+            data_dir: None,
+            epochs: spec.epochs,
+            batch: spec.batch,
+            lr: spec.lr,
+            seed: 0,
+            log_every: 100,
+            limit_batches: None,
+        }
+    }
 }
 
 /// Where a run stands: `batch` batches of (0-based) `epoch` are done.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Position {
+    /// The epoch in progress (0-based).
     pub epoch: usize,
+    /// Batches of it done.
     pub batch: usize,
+    /// Steps done since the run began.
     pub global_step: u64,
 }
 
 /// Sums of the step figures over the logging interval in progress.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct LogAcc {
+    /// Steps summed.
     pub n: u64,
+    /// Sum of d_loss.
     pub d_loss: f64,
+    /// Sum of g_loss.
     pub g_loss: f64,
+    /// Sum of D(x).
     pub d_x: f64,
+    /// Sum of D(G(z)).
     pub d_gz: f64,
 }
 
 impl LogAcc {
+    /// Add one step's figures.
     pub fn add(&mut self, s: &super::StepStats) {
         self.n += 1;
         self.d_loss += s.d_loss as f64;
@@ -125,9 +165,13 @@ pub fn save(dir: &Path, gan: &Gan, s: &Settings, pos: &Position, acc: &LogAcc) -
 
 /// A run read back from its directory.
 pub struct Restored {
+    /// The settings the run was started with.
     pub settings: Settings,
+    /// Where it stands.
     pub pos: Position,
+    /// The logging interval in progress.
     pub acc: LogAcc,
+    /// The models and optimisers.
     pub gan: Gan,
 }
 

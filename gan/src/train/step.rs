@@ -19,7 +19,9 @@ use tensor::{DType, Device, Tensor};
 /// The figures of one step, as the tutorials print them.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct StepStats {
+    /// D's loss: BCE on the real batch plus BCE on the fake one.
     pub d_loss: f32,
+    /// G's loss: BCE of D's output on the fakes against 1.
     pub g_loss: f32,
     /// Mean of D's probability on the real batch.
     pub d_x: f32,
@@ -32,11 +34,14 @@ pub struct StepStats {
 /// D(x), D(G(z))] tensor, because reading them makes the host wait for the
 /// whole step.
 pub enum PendingStats {
+    /// Read already (CPU).
     Ready(StepStats),
+    /// Still on the GPU: [d_loss, g_loss, D(x), D(G(z))].
     Device(Tensor),
 }
 
 impl PendingStats {
+    /// Read the figures (on a GPU the host waits for the step here).
     pub fn resolve(self) -> Result<StepStats> {
         Ok(Self::resolve_all(vec![self])?[0])
     }
@@ -84,11 +89,17 @@ struct Targets {
 
 /// A model pair with its optimisers.
 pub struct Gan {
+    /// The model.
     pub kind: ModelKind,
+    /// Its settings (for the images it was built for).
     pub spec: Spec,
+    /// The generator.
     pub g: Box<dyn Module>,
+    /// The discriminator.
     pub d: Box<dyn Module>,
+    /// G's optimiser.
     pub opt_g: Box<dyn Optimizer>,
+    /// D's optimiser.
     pub opt_d: Box<dyn Optimizer>,
     /// Where the parameters live and the step computes.
     pub device: Device,

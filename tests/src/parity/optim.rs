@@ -4,7 +4,7 @@
 
 use super::{Fixture, RunResult};
 use autograd::Var;
-use gan::optim::{Adam, AdamConfig, Optimizer, Sgd, SgdConfig};
+use gan::optim::{Adam, AdamHyper, Optimizer, Sgd, SgdHyper};
 use std::collections::HashMap;
 
 pub fn run(fx: &Fixture) -> Option<RunResult> {
@@ -12,7 +12,7 @@ pub fn run(fx: &Fixture) -> Option<RunResult> {
         "adam" => steps(fx, |p| {
             Box::new(Adam::new(
                 p,
-                AdamConfig {
+                AdamHyper {
                     lr: fx.param_f64("lr", 1e-3),
                     beta1: fx.param_f64("beta1", 0.9),
                     beta2: fx.param_f64("beta2", 0.999),
@@ -24,10 +24,11 @@ pub fn run(fx: &Fixture) -> Option<RunResult> {
         "sgd" => steps(fx, |p| {
             Box::new(Sgd::new(
                 p,
-                SgdConfig {
+                SgdHyper {
                     lr: fx.param_f64("lr", 1e-3),
                     momentum: fx.param_f64("momentum", 0.0),
                     weight_decay: fx.param_f64("weight_decay", 0.0),
+                    ..SgdHyper::default()
                 },
             ))
         }),
