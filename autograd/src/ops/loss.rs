@@ -4,7 +4,7 @@
 use crate::Var;
 use kernels::{binary, BinaryOp};
 use rand::Rng;
-use tensor::{CpuStorage, Error, Result, Storage, Tensor};
+use tensor::{DType, Error, Result, Tensor};
 
 impl Var {
     /// `F.binary_cross_entropy(p, y)`: each log clamped at −100; soft targets allowed.
@@ -62,13 +62,14 @@ impl Var {
         if !train || p == 0.0 {
             return Ok(self.clone());
         }
-        let device = self.data().device();
-        let mask = if device.is_cuda() {
-            // On a GPU the mask is drawn there (Philox, random.cu), seeded from
-            // `rng`: no host→device copy per step.
-            kernels::random::dropout_mask(self.shape(), p, rng.random::<u64>(), 0, device)?
-        } else {
-            cpu_mask(self.data(), p, rng)
+        // The mask is Philox's (kernels::random), drawn where the tensor is,
+        // seeded by one draw of `rng`: the same seed gives the same mask on
+        // the CPU and on a GPU, and a GPU needs no host→device copy per step.
+        let seed = rng.random::<u64>();
+        let mask = kernels::random::dropout_mask(self.shape(), p, seed, 0, self.data().device())?;
+        let mask = match self.data().dtype() {
+            DType::F32 => mask,
+            DType::F64 => widen_mask(&mask, p)?,
         };
         let y = binary(self.data(), &mask, BinaryOp::Mul)?;
         Ok(Var::from_op("dropout", y, vec![self.clone()], move |g| {
@@ -77,33 +78,14 @@ impl Var {
     }
 }
 
-/// The CPU mask: one u32 from `rng` per element, dropped when below
-/// p·2³² (a keep probability within 2⁻³² of 1 − p). Why u32s in one fill
-/// rather than an f64 per element: half the ChaCha output, and the threshold
-/// loop vectorises; the mask was a tenth of the mlp-dropout step before.
-fn cpu_mask<R: Rng + ?Sized>(x: &Tensor, p: f64, rng: &mut R) -> Tensor {
+/// An f64 mask for f64 tensors (gradcheck): the f32 mask's keep/drop
+/// decisions, with the scale 1/(1−p) computed in f64.
+fn widen_mask(mask: &Tensor, p: f64) -> Result<Tensor> {
     let keep = if p < 1.0 { 1.0 / (1.0 - p) } else { 0.0 };
-    let mut bits = vec![0u32; x.numel()];
-    rand::Fill::fill(bits.as_mut_slice(), rng);
-    // p ≤ 1, so the threshold is at most 2³² (then every element is dropped).
-    let threshold = (p * 4_294_967_296.0).round() as u64;
-    let mask = match x.dtype() {
-        tensor::DType::F32 => CpuStorage::F32(
-            bits.iter()
-                .map(|&u| {
-                    if (u as u64) < threshold {
-                        0.0
-                    } else {
-                        keep as f32
-                    }
-                })
-                .collect(),
-        ),
-        tensor::DType::F64 => CpuStorage::F64(
-            bits.iter()
-                .map(|&u| if (u as u64) < threshold { 0.0 } else { keep })
-                .collect(),
-        ),
-    };
-    Tensor::from_storage(Storage::cpu(mask), tensor::Layout::contiguous(x.shape()))
+    let wide: Vec<f64> = mask
+        .to_vec_f32()?
+        .iter()
+        .map(|&m| if m == 0.0 { 0.0 } else { keep })
+        .collect();
+    Tensor::from_vec(wide, mask.shape())?.to_device(mask.device())
 }

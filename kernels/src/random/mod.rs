@@ -7,69 +7,11 @@
 //! offsets (e.g. the training step) give independent streams from one seed.
 
 pub mod cuda;
-use rayon::prelude::*;
 use tensor::{Device, Error, Result, Tensor};
 
-const M0: u32 = 0xD251_1F53;
-const M1: u32 = 0xCD9E_8D57;
-const W0: u32 = 0x9E37_79B9;
-const W1: u32 = 0xBB67_AE85;
+mod cpu;
 
-/// Philox4x32 with 10 rounds (Salmon et al., SC'11; Random123's philox4x32_10).
-pub fn philox4x32_10(mut c: [u32; 4], mut k: [u32; 2]) -> [u32; 4] {
-    for r in 0..10 {
-        if r > 0 {
-            k[0] = k[0].wrapping_add(W0);
-            k[1] = k[1].wrapping_add(W1);
-        }
-        let p0 = (M0 as u64) * (c[0] as u64);
-        let p1 = (M1 as u64) * (c[2] as u64);
-        c = [
-            ((p1 >> 32) as u32) ^ c[1] ^ k[0],
-            p1 as u32,
-            ((p0 >> 32) as u32) ^ c[3] ^ k[1],
-            p0 as u32,
-        ];
-    }
-    c
-}
-
-fn block(q: u64, seed: u64, offset: u64) -> [u32; 4] {
-    philox4x32_10(
-        [
-            q as u32,
-            (q >> 32) as u32,
-            offset as u32,
-            (offset >> 32) as u32,
-        ],
-        [seed as u32, (seed >> 32) as u32],
-    )
-}
-
-/// [0, 1) from the top 24 bits: exact in f32.
-fn unit(x: u32) -> f32 {
-    (x >> 8) as f32 * (1.0 / 16_777_216.0)
-}
-
-/// (0, 1]: safe for ln.
-fn unit_open0(x: u32) -> f32 {
-    ((x >> 8) + 1) as f32 * (1.0 / 16_777_216.0)
-}
-
-/// Fill `n` values, four per Philox block, `f` mapping a block to 4 values.
-fn fill(n: usize, seed: u64, offset: u64, f: impl Fn([u32; 4]) -> [f32; 4] + Sync) -> Vec<f32> {
-    let mut out = vec![0f32; n];
-    let work = |(q, chunk): (usize, &mut [f32])| {
-        let v = f(block(q as u64, seed, offset));
-        chunk.copy_from_slice(&v[..chunk.len()]);
-    };
-    if n >= crate::PARALLEL_THRESHOLD {
-        out.par_chunks_mut(4).enumerate().for_each(work);
-    } else {
-        out.chunks_mut(4).enumerate().for_each(work);
-    }
-    out
-}
+pub use cpu::philox4x32_10;
 
 fn make(
     op: &'static str,
@@ -100,12 +42,11 @@ pub fn uniform(
     offset: u64,
     device: Device,
 ) -> Result<Tensor> {
-    let span = hi - lo;
     make(
         "uniform",
         shape,
         device,
-        |n| fill(n, seed, offset, |w| w.map(|x| span.mul_add(unit(x), lo))),
+        |n| cpu::uniform(n, lo, hi, seed, offset),
         |i| cuda::generate(i, shape, cuda::Dist::Uniform { lo, hi }, seed, offset),
     )
 }
@@ -123,16 +64,7 @@ pub fn normal(
         "normal",
         shape,
         device,
-        |n| {
-            fill(n, seed, offset, |w| {
-                let r0 = (-2.0 * unit_open0(w[0]).ln()).sqrt();
-                let t0 = 6.283_185_5 * unit(w[1]);
-                let r1 = (-2.0 * unit_open0(w[2]).ln()).sqrt();
-                let t1 = 6.283_185_5 * unit(w[3]);
-                [r0 * t0.cos(), r0 * t0.sin(), r1 * t1.cos(), r1 * t1.sin()]
-                    .map(|z| std.mul_add(z, mean))
-            })
-        },
+        |n| cpu::normal(n, mean, std, seed, offset),
         |i| cuda::generate(i, shape, cuda::Dist::Normal { mean, std }, seed, offset),
     )
 }
@@ -162,11 +94,7 @@ pub fn dropout_mask(
         "dropout",
         shape,
         device,
-        |n| {
-            fill(n, seed, offset, |w| {
-                w.map(|x| if unit(x) < pf { 0.0 } else { scale })
-            })
-        },
+        |n| cpu::dropout_mask(n, pf, scale, seed, offset),
         |i| cuda::generate(i, shape, cuda::Dist::Dropout { p: pf, scale }, seed, offset),
     )
 }
