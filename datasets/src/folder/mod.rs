@@ -1,7 +1,7 @@
 //! Image folders as data sets: torchvision's `ImageFolder` with
 //! `Resize(size)`, `CenterCrop(size)`, `ToTensor()` and `Normalize(0.5, 0.5)`.
 //!
-//! Opening a folder lists it ([`scan`]), reads every file's header on the
+//! Opening a folder lists it (the `scan` module), reads every file's header on the
 //! decoding threads (a corrupt header, a too small or too large image is an
 //! error before training starts, and the headers say whether any image is in
 //! colour), then either decodes every image once into a u8 cache of N × C ×

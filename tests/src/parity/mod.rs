@@ -20,7 +20,7 @@ pub const ATOL: f64 = 1e-5;
 
 /// Single elements whose PyTorch value cannot be reproduced from the fixture's
 /// stored inputs: the fixtures were computed in f64 and stored as f32, and
-/// bce_0's x[23] = 1 − 1e-9 rounds to exactly 1.0 in f32. PyTorch itself, given
+/// bce_0's `x[23]` = 1 − 1e-9 rounds to exactly 1.0 in f32. PyTorch itself, given
 /// the stored input (in f32 or f64), returns −0.0 there, as we do; the f64 value
 /// 1.149e-2 depends on the lost digits. Every other element is compared.
 pub const UNRECOVERABLE: &[(&str, &str, usize)] = &[("bce_0", "grad_x", 23)];
