@@ -6,8 +6,11 @@
 //!
 //! The title is the one `gan train` gives: `MODEL on DATASET`.
 
-use gan::io::plot::{render, save_loss_plot};
+use gan::eval::hook::{frechet_png, read_eval_rows, EVAL_CSV, EVAL_PLOT};
+use gan::io::csv::{loss_curves, read_rows};
+use gan::io::plot::save_loss_plot;
 use gan::io::write_atomic;
+use gan::train::observe::{csv::CSV_FILE, PLOT_FILE};
 use std::path::Path;
 
 fn main() {
@@ -22,68 +25,19 @@ fn main() {
     }
 }
 
-/// The rows of a CSV file as (header, numeric columns by name).
-fn read_csv(path: &Path) -> Result<(Vec<String>, Vec<Vec<String>>), String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let mut lines = text.lines();
-    let header = lines
-        .next()
-        .ok_or(format!("{}: empty", path.display()))?
-        .split(',')
-        .map(str::to_owned)
-        .collect();
-    let rows = lines
-        .map(|l| l.split(',').map(str::to_owned).collect())
-        .collect();
-    Ok((header, rows))
-}
-
-/// Column `name` against column `x` as points.
-fn points(
-    path: &Path,
-    header: &[String],
-    rows: &[Vec<String>],
-    x: &str,
-    y: &str,
-) -> Result<Vec<(f64, f64)>, String> {
-    let col = |name: &str| {
-        header
-            .iter()
-            .position(|h| h == name)
-            .ok_or(format!("{}: no column {name}", path.display()))
-    };
-    let (xi, yi) = (col(x)?, col(y)?);
-    rows.iter()
-        .map(|r| {
-            let num = |i: usize| {
-                r.get(i)
-                    .and_then(|v| v.parse::<f64>().ok())
-                    .ok_or(format!("{}: bad row {r:?}", path.display()))
-            };
-            Ok((num(xi)?, num(yi)?))
-        })
-        .collect()
-}
-
-fn replot(dir: &Path, title: &str) -> Result<(), String> {
-    let log = dir.join("log.csv");
-    let (h, rows) = read_csv(&log)?;
-    let d = points(&log, &h, &rows, "epoch_progress", "d_loss")?;
-    let g = points(&log, &h, &rows, "epoch_progress", "g_loss")?;
-    save_loss_plot(&dir.join("losses.png"), title, d, g).map_err(|e| e.to_string())?;
-    let eval = dir.join("eval.csv");
-    if eval.exists() {
-        let (h, rows) = read_csv(&eval)?;
-        let fd = points(&eval, &h, &rows, "epoch", "frechet_distance")?;
-        let png = render(
-            &format!("Frechet distance, {title}"),
-            "epoch",
-            &[("frechet distance", fd)],
-            900,
-            500,
-        )
-        .map_err(|e| e.to_string())?;
-        write_atomic(&dir.join("frechet.png"), &png).map_err(|e| e.to_string())?;
+fn replot(dir: &Path, title: &str) -> gan::Result<()> {
+    let log = read_rows(&dir.join(CSV_FILE), u64::MAX)?;
+    if log.is_empty() {
+        return Err(gan::Error::usage(format!(
+            "{}: no rows to plot",
+            dir.join(CSV_FILE).display()
+        )));
+    }
+    let (d, g) = loss_curves(&log);
+    save_loss_plot(&dir.join(PLOT_FILE), title, d, g)?;
+    let evals = read_eval_rows(&dir.join(EVAL_CSV))?;
+    if !evals.is_empty() {
+        write_atomic(&dir.join(EVAL_PLOT), &frechet_png(title, &evals)?)?;
     }
     Ok(())
 }

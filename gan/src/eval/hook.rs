@@ -75,6 +75,28 @@ impl EvalRow {
     }
 }
 
+/// The rows of the `eval.csv` at `path` (none when there is no file; lines
+/// that are not rows are skipped).
+pub fn read_eval_rows(path: &Path) -> Result<Vec<EvalRow>> {
+    match std::fs::read_to_string(path) {
+        Ok(t) => Ok(t.lines().skip(1).filter_map(EvalRow::parse).collect()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(e) => Err(Error::io("cannot read", path, e)),
+    }
+}
+
+/// `frechet.png`: the Fréchet distance of `rows` against epochs, for the run
+/// titled `title` (`MODEL on DATASET`).
+#[cfg(feature = "plot")]
+pub fn frechet_png(title: &str, rows: &[EvalRow]) -> Result<Vec<u8>> {
+    let pts = rows
+        .iter()
+        .map(|r| (r.epoch as f64, r.metrics.frechet_distance))
+        .collect();
+    let title = format!("Frechet distance, {title}");
+    crate::io::plot::render(&title, "epoch", &[("frechet distance", pts)], 900, 500)
+}
+
 /// The evaluations of a training run.
 pub struct EvalLog {
     every: usize,
@@ -115,23 +137,15 @@ impl EvalLog {
         let evaluator =
             Evaluator::load_or_train(dataset, &source, &Evaluator::default_cache_dir(), progress)?;
         let csv = dir.join(EVAL_CSV);
-        let rows = match std::fs::read_to_string(&csv) {
-            Ok(t) => t
-                .lines()
-                .skip(1)
-                .filter_map(EvalRow::parse)
-                .filter(|r| r.epoch <= epochs_done)
-                .collect(),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-            Err(e) => return Err(Error::io("cannot read", &csv, e)),
-        };
+        let mut rows = read_eval_rows(&csv)?;
+        rows.retain(|r| r.epoch <= epochs_done);
         let log = EvalLog {
             every: every.max(1) as usize,
             seed,
             evaluator,
             csv,
             plot: dir.join(EVAL_PLOT),
-            title: format!("Frechet distance, {title}"),
+            title: title.to_string(),
             rows,
         };
         log.write()?;
@@ -182,19 +196,7 @@ impl EvalLog {
         write_atomic(&self.csv, s.as_bytes())?;
         #[cfg(feature = "plot")]
         if !self.rows.is_empty() {
-            let pts: Vec<(f64, f64)> = self
-                .rows
-                .iter()
-                .map(|r| (r.epoch as f64, r.metrics.frechet_distance))
-                .collect();
-            let png = crate::io::plot::render(
-                &self.title,
-                "epoch",
-                &[("frechet distance", pts)],
-                900,
-                500,
-            )?;
-            write_atomic(&self.plot, &png)?;
+            write_atomic(&self.plot, &frechet_png(&self.title, &self.rows)?)?;
         }
         Ok(())
     }

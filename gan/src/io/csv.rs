@@ -82,6 +82,13 @@ pub fn read_rows(path: &Path, global_step: u64) -> Result<Vec<Row>> {
 /// Points (x, y) of one plotted curve.
 pub type Curve = Vec<(f64, f64)>;
 
+/// (epoch_progress, d_loss) and (epoch_progress, g_loss) of `rows`: the loss
+/// plot's two curves.
+pub fn loss_curves(rows: &[Row]) -> (Curve, Curve) {
+    let curve = |f: fn(&Row) -> f64| rows.iter().map(|r| (r.epoch_progress, f(r))).collect();
+    (curve(|r| r.d_loss), curve(|r| r.g_loss))
+}
+
 /// The CSV file of a run, appended to as training goes.
 pub struct CsvLog {
     path: PathBuf,
@@ -131,20 +138,6 @@ impl CsvLog {
             .map_err(|e| Error::io("cannot append to", &self.path, e))?;
         self.rows.push(row);
         Ok(())
-    }
-
-    /// (epoch_progress, d_loss) and (epoch_progress, g_loss) for the plot.
-    pub fn curves(&self) -> (Curve, Curve) {
-        (
-            self.rows
-                .iter()
-                .map(|r| (r.epoch_progress, r.d_loss))
-                .collect(),
-            self.rows
-                .iter()
-                .map(|r| (r.epoch_progress, r.g_loss))
-                .collect(),
-        )
     }
 }
 

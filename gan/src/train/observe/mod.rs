@@ -14,10 +14,10 @@ pub mod plot;
 pub mod progress;
 
 use super::trainer::{Report, Trainer};
+use crate::error::Result;
 
 /// The loss plot's file name (drawn with the `plot` feature).
 pub const PLOT_FILE: &str = "losses.png";
-use crate::error::Result;
 
 pub use checkpoint::Checkpoints;
 pub use console::Console;

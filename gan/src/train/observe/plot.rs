@@ -4,7 +4,7 @@
 use super::csv::CSV_FILE;
 use super::{Observer, PLOT_FILE};
 use crate::error::Result;
-use crate::io::csv::{read_rows, Row};
+use crate::io::csv::{loss_curves, read_rows, Row};
 use crate::io::plot;
 use crate::train::report::row;
 use crate::train::trainer::{Report, Trainer};
@@ -51,13 +51,7 @@ impl Observer for LossPlot {
     }
 
     fn epoch_end(&mut self, _t: &mut Trainer, _notes: &mut Vec<String>) -> Result<()> {
-        let curve =
-            |f: fn(&Row) -> f64| self.rows.iter().map(|r| (r.epoch_progress, f(r))).collect();
-        plot::save_loss_plot(
-            &self.path,
-            &self.title,
-            curve(|r| r.d_loss),
-            curve(|r| r.g_loss),
-        )
+        let (d, g) = loss_curves(&self.rows);
+        plot::save_loss_plot(&self.path, &self.title, d, g)
     }
 }
