@@ -38,3 +38,23 @@ pub fn no_grad<R>(f: impl FnOnce() -> R) -> R {
     let _g = NoGradGuard::new();
     f()
 }
+
+/// Sets recording on or off until dropped (`torch.set_grad_enabled`); the
+/// backward engine runs first-order rules with it off and `create_graph`
+/// rules with it on.
+pub(crate) struct GradModeGuard {
+    prev: bool,
+}
+
+impl GradModeGuard {
+    pub(crate) fn set(enabled: bool) -> Self {
+        let prev = GRAD_ENABLED.with(|g| g.replace(enabled));
+        GradModeGuard { prev }
+    }
+}
+
+impl Drop for GradModeGuard {
+    fn drop(&mut self) {
+        GRAD_ENABLED.with(|g| g.set(self.prev));
+    }
+}

@@ -1,39 +1,75 @@
-//! `Var`, the graph, and the backward pass.
+//! `Var`, its graph node, and what a backward rule sees.
 
 use crate::grad_mode::is_grad_enabled;
-use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use tensor::{Error, Result, Tensor};
+use tensor::{DType, Device, Result, Tensor};
 
-/// Maps the gradient of a node's output to one optional gradient per input.
-pub(crate) type BackwardFn = Box<dyn FnOnce(&Tensor) -> Result<Vec<Option<Tensor>>> + Send>;
-
-pub(crate) struct Node {
-    name: &'static str,
-    inputs: Vec<Var>,
-    backward: BackwardFn,
+/// What a backward rule is given: the node's inputs and output (as the vars
+/// of the forward graph, so that a recorded rule differentiates through
+/// them), the gradient of the output, and which inputs need a gradient.
+pub(crate) struct Ctx<'a> {
+    /// The op's inputs, in the order the op recorded them.
+    pub inputs: &'a [Var],
+    /// The op's result (rules that use the output, as tanh's, read it here:
+    /// a node never holds its own output, which would be a cycle).
+    pub output: &'a Var,
+    /// The gradient of the output: a constant when only first-order
+    /// gradients are wanted, a var with a graph of its own under
+    /// `create_graph`.
+    pub grad: &'a Var,
+    /// Per input: whether this backward needs its gradient (it requires
+    /// grad and leads to a wanted gradient); the rule may return `None`
+    /// for the others.
+    pub needs: &'a [bool],
 }
 
-struct Inner {
+impl Ctx<'_> {
+    /// Input `i`.
+    pub fn input(&self, i: usize) -> &Var {
+        &self.inputs[i]
+    }
+    /// Whether input `i`'s gradient is needed.
+    pub fn need(&self, i: usize) -> bool {
+        self.needs.get(i).copied().unwrap_or(false)
+    }
+}
+
+/// A backward rule: the gradient of a node's output mapped to one optional
+/// gradient per input, written with `Var` ops. The engine runs it under
+/// `no_grad` for first-order gradients (the ops then call their kernels and
+/// record nothing) and with recording on under `create_graph` (the same ops
+/// then build the gradient's own graph). `Fn`, not `FnOnce`: with
+/// `retain_graph` a node runs more than once.
+pub(crate) type Rule = Box<dyn Fn(&Ctx<'_>) -> Result<Vec<Option<Var>>> + Send + Sync>;
+
+/// A recorded op: its name (for errors), its inputs and its backward rule.
+pub(crate) struct Node {
+    pub name: &'static str,
+    pub inputs: Vec<Var>,
+    pub rule: Rule,
+}
+
+pub(crate) struct Inner {
     id: usize,
     data: Tensor,
     requires_grad: bool,
     /// Created by the user, not by an op: gradients accumulate here.
     leaf: bool,
-    /// `Some` for a recorded op until backward has run through it.
-    node: Mutex<Option<Node>>,
+    /// `Some` for a recorded op until a backward without `retain_graph`
+    /// has run through it.
+    pub(crate) node: Mutex<Option<Arc<Node>>>,
     /// Accumulated gradient, for leaves that require grad.
     grad: Mutex<Option<Tensor>>,
 }
 
 /// A tensor in the autograd graph. Cloning shares the same node.
 #[derive(Clone)]
-pub struct Var(Arc<Inner>);
+pub struct Var(pub(crate) Arc<Inner>);
 
 static NEXT_ID: AtomicUsize = AtomicUsize::new(0);
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
@@ -56,7 +92,7 @@ impl Var {
             data,
             requires_grad,
             leaf: node.is_none(),
-            node: Mutex::new(node),
+            node: Mutex::new(node.map(Arc::new)),
             grad: Mutex::new(None),
         }))
     }
@@ -72,12 +108,12 @@ impl Var {
     }
 
     /// Record an op. When grad mode is off or no input needs a gradient, the
-    /// result is a constant and `backward` is dropped without being kept.
+    /// result is a constant and `rule` is dropped without being kept.
     pub(crate) fn from_op(
         name: &'static str,
         data: Tensor,
         inputs: Vec<Var>,
-        backward: impl FnOnce(&Tensor) -> Result<Vec<Option<Tensor>>> + Send + 'static,
+        rule: impl Fn(&Ctx<'_>) -> Result<Vec<Option<Var>>> + Send + Sync + 'static,
     ) -> Var {
         if is_grad_enabled() && inputs.iter().any(|v| v.0.requires_grad) {
             Var::make(
@@ -86,7 +122,7 @@ impl Var {
                 Some(Node {
                     name,
                     inputs,
-                    backward: Box::new(backward),
+                    rule: Box::new(rule),
                 }),
             )
         } else {
@@ -101,6 +137,14 @@ impl Var {
     /// The shape of the value.
     pub fn shape(&self) -> &[usize] {
         self.0.data.shape()
+    }
+    /// The element type of the value.
+    pub fn dtype(&self) -> DType {
+        self.0.data.dtype()
+    }
+    /// The device the value lives on.
+    pub fn device(&self) -> Device {
+        self.0.data.device()
     }
     /// Whether gradients flow into this var: a parameter, or an op result
     /// recorded from one while grad mode was on.
@@ -140,86 +184,29 @@ impl Var {
     pub fn item(&self) -> Result<f64> {
         self.0.data.item()
     }
-
-    /// Backpropagate from a one-element output (seed gradient 1).
-    pub fn backward(&self) -> Result<()> {
-        if self.0.data.numel() != 1 {
-            return Err(Error::arg(
-                "backward",
-                self.shape(),
-                "needs a one-element output; use backward_with for a given upstream gradient",
-            ));
-        }
-        let seed = Tensor::full(1.0, self.shape(), self.0.data.dtype(), self.0.data.device())?;
-        self.backward_with(seed)
+    /// A constant of zeros with this var's shape, dtype and device.
+    pub fn zeros_like(&self) -> Result<Var> {
+        Ok(Var::constant(Tensor::zeros(
+            self.shape(),
+            self.dtype(),
+            self.device(),
+        )?))
     }
 
-    /// Backpropagate an upstream gradient of this var's shape.
-    pub fn backward_with(&self, grad: Tensor) -> Result<()> {
-        if !self.0.requires_grad {
-            return Err(Error::Autograd(
-                "backward on a value that does not require grad".into(),
-            ));
-        }
-        if grad.shape() != self.shape() {
-            return Err(Error::shape_detail(
-                "backward",
-                self.shape(),
-                grad.shape(),
-                "upstream gradient shape differs",
-            ));
-        }
-        let order = self.topological_order();
-        let mut grads: HashMap<usize, Tensor> = HashMap::new();
-        grads.insert(self.0.id, grad);
-        for v in order.iter().rev() {
-            let Some(g) = grads.remove(&v.0.id) else {
-                continue;
-            };
-            let node = lock(&v.0.node).take();
-            let Some(node) = node else {
-                if !v.0.leaf {
-                    return Err(Error::Autograd(
-                        "the graph was already released by an earlier backward through it; recompute the forward".into(),
-                    ));
-                }
-                v.accumulate(g)?;
-                continue;
-            };
-            let input_grads = (node.backward)(&g)?;
-            if input_grads.len() != node.inputs.len() {
-                return Err(Error::Autograd(format!(
-                    "{}: backward returned {} gradients for {} inputs",
-                    node.name,
-                    input_grads.len(),
-                    node.inputs.len()
-                )));
-            }
-            for (inp, gi) in node.inputs.iter().zip(input_grads) {
-                let Some(gi) = gi else { continue };
-                if !inp.0.requires_grad {
-                    continue;
-                }
-                if gi.shape() != inp.shape() {
-                    return Err(Error::shape_detail(
-                        node.name,
-                        inp.shape(),
-                        gi.shape(),
-                        "backward produced a gradient of the wrong shape",
-                    ));
-                }
-                let acc = match grads.remove(&inp.0.id) {
-                    Some(prev) => kernels::binary(&prev, &gi, kernels::BinaryOp::Add)?,
-                    None => gi,
-                };
-                grads.insert(inp.0.id, acc);
-            }
-        }
-        Ok(())
+    /// The recorded node, if any (a clone of the handle: the lock is not
+    /// held while a rule runs).
+    pub(crate) fn node(&self) -> Option<Arc<Node>> {
+        lock(&self.0.node).clone()
     }
 
-    fn accumulate(&self, g: Tensor) -> Result<()> {
-        let g = kernels::contiguous(&g)?;
+    /// Drop the node, and with it the rule and the inputs it kept alive.
+    pub(crate) fn release_node(&self) {
+        *lock(&self.0.node) = None;
+    }
+
+    /// Add `g` into a leaf's accumulated gradient.
+    pub(crate) fn accumulate(&self, g: &Tensor) -> Result<()> {
+        let g = kernels::contiguous(g)?;
         let mut slot = lock(&self.0.grad);
         *slot = Some(match slot.take() {
             // In place when `prev` is ours alone (nobody holds a `grad()`
@@ -229,31 +216,5 @@ impl Var {
             None => g,
         });
         Ok(())
-    }
-
-    /// Vars reachable through recorded nodes, each after all of its inputs.
-    /// Iterative, so that deep graphs cannot overflow the stack.
-    fn topological_order(&self) -> Vec<Var> {
-        let mut order = Vec::new();
-        let mut visited = HashSet::new();
-        let mut stack: Vec<(Var, bool)> = vec![(self.clone(), false)];
-        while let Some((v, expanded)) = stack.pop() {
-            if expanded {
-                order.push(v);
-                continue;
-            }
-            if !visited.insert(v.0.id) {
-                continue;
-            }
-            stack.push((v.clone(), true));
-            if let Some(node) = lock(&v.0.node).as_ref() {
-                for inp in &node.inputs {
-                    if inp.0.requires_grad && !visited.contains(&inp.0.id) {
-                        stack.push((inp.clone(), false));
-                    }
-                }
-            }
-        }
-        order
     }
 }

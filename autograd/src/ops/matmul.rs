@@ -1,50 +1,51 @@
-//! Matrix products.
+//! Matrix products. Their rules are matrix products again (plus views and
+//! sums back over broadcast batch dimensions), so they differentiate to any
+//! order.
 
 use crate::Var;
-use kernels::{matmul, reshape, sum_axes, sum_to_shape};
 use tensor::Result;
 
 impl Var {
     /// `torch.matmul` semantics (batched, broadcast, 1-D promotion).
     pub fn matmul(&self, other: &Var) -> Result<Var> {
-        let y = matmul(self.data(), other.data())?;
-        let (a, b) = (self.data().clone(), other.data().clone());
-        let (need_a, need_b) = (self.requires_grad(), other.requires_grad());
+        let y = kernels::matmul(self.data(), other.data())?;
         Ok(Var::from_op(
             "matmul",
             y,
             vec![self.clone(), other.clone()],
-            move |g| {
+            move |c| {
+                let (a, b, g) = (c.input(0), c.input(1), c.grad);
                 // Work on the promoted (rank ≥ 2) operands, then undo the promotion.
-                let a2 = if a.rank() == 1 {
+                let a2 = if a.shape().len() == 1 {
                     a.unsqueeze(0)?
                 } else {
                     a.clone()
                 };
-                let b2 = if b.rank() == 1 {
+                let b2 = if b.shape().len() == 1 {
                     b.unsqueeze(1)?
                 } else {
                     b.clone()
                 };
                 let mut gshape = g.shape().to_vec();
-                if a.rank() == 1 {
-                    gshape.insert(gshape.len() - if b.rank() == 1 { 0 } else { 1 }, 1);
+                if a.shape().len() == 1 {
+                    let at = gshape.len() - if b.shape().len() == 1 { 0 } else { 1 };
+                    gshape.insert(at, 1);
                 }
-                if b.rank() == 1 {
+                if b.shape().len() == 1 {
                     gshape.push(1);
                 }
-                let g2 = reshape(g, &gshape)?;
-                let ga = if need_a {
+                let g2 = g.reshape(&gshape)?;
+                let ga = if c.need(0) {
                     // GEMM: dA [.., m, k] = G [.., m, n] · Bᵀ [.., n, k]
-                    let full = matmul(&g2, &b2.transpose(-1, -2)?)?;
-                    Some(reshape(&sum_to_shape(&full, a2.shape())?, a.shape())?)
+                    let full = g2.matmul(&b2.transpose(-1, -2)?)?;
+                    Some(full.sum_to_shape(a2.shape())?.reshape(a.shape())?)
                 } else {
                     None
                 };
-                let gb = if need_b {
+                let gb = if c.need(1) {
                     // GEMM: dB [.., k, n] = Aᵀ [.., k, m] · G [.., m, n]
-                    let full = matmul(&a2.transpose(-1, -2)?, &g2)?;
-                    Some(reshape(&sum_to_shape(&full, b2.shape())?, b.shape())?)
+                    let full = a2.transpose(-1, -2)?.matmul(&g2)?;
+                    Some(full.sum_to_shape(b2.shape())?.reshape(b.shape())?)
                 } else {
                     None
                 };
@@ -56,35 +57,28 @@ impl Var {
     /// y = x·Wᵀ + b with W [out, in], as `torch.nn.functional.linear`.
     pub fn linear(&self, w: &Var, b: Option<&Var>) -> Result<Var> {
         let y = kernels::linear(self.data(), w.data(), b.map(|b| b.data()))?;
-        let (x, wt) = (self.data().clone(), w.data().clone());
-        let (need_x, need_w) = (self.requires_grad(), w.requires_grad());
-        let need_b = b.is_some_and(|b| b.requires_grad());
         let mut inputs = vec![self.clone(), w.clone()];
         inputs.extend(b.cloned());
-        let has_b = b.is_some();
-        Ok(Var::from_op("linear", y, inputs, move |g| {
-            let (o, i) = (wt.shape()[0], wt.shape()[1]);
-            let rows = x.numel() / i.max(1);
-            let g2 = reshape(g, &[rows, o])?;
-            let gx = if need_x {
+        Ok(Var::from_op("linear", y, inputs, move |c| {
+            let (x, w, g) = (c.input(0), c.input(1), c.grad);
+            let (o, i) = (w.shape()[0], w.shape()[1]);
+            let rows = x.data().numel() / i.max(1);
+            let g2 = g.reshape(&[rows, o])?;
+            let gx = if c.need(0) {
                 // GEMM: dx [rows, in] = G [rows, out] · W [out, in]
-                Some(reshape(&matmul(&g2, &wt)?, x.shape())?)
+                Some(g2.matmul(w)?.reshape(x.shape())?)
             } else {
                 None
             };
-            let gw = if need_w {
+            let gw = if c.need(1) {
                 // GEMM: dW [out, in] = Gᵀ [out, rows] · x [rows, in]
-                Some(matmul(&g2.t()?, &reshape(&x, &[rows, i])?)?)
+                Some(g2.t()?.matmul(&x.reshape(&[rows, i])?)?)
             } else {
                 None
             };
             let mut out = vec![gx, gw];
-            if has_b {
-                out.push(if need_b {
-                    Some(sum_axes(&g2, &[0], false)?)
-                } else {
-                    None
-                });
+            if c.inputs.len() == 3 {
+                out.push(c.need(2).then(|| g2.sum(&[0], false)).transpose()?);
             }
             Ok(out)
         }))

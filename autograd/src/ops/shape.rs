@@ -1,4 +1,6 @@
-//! Shape ops: views where possible, their backward is the inverse view.
+//! Shape ops: views where possible, their backward is the inverse view (or,
+//! for broadcast and narrow, the op that undoes them: a sum back, a zero
+//! padding), itself a differentiable op whose gradient is the view again.
 
 use crate::Var;
 use kernels::{cat, copy_into, reshape};
@@ -9,8 +11,8 @@ impl Var {
     pub fn reshape(&self, shape: &[usize]) -> Result<Var> {
         let y = reshape(self.data(), shape)?;
         let input = self.shape().to_vec();
-        Ok(Var::from_op("reshape", y, vec![self.clone()], move |g| {
-            Ok(vec![Some(reshape(g, &input)?)])
+        Ok(Var::from_op("reshape", y, vec![self.clone()], move |c| {
+            Ok(vec![Some(c.grad.reshape(&input)?)])
         }))
     }
 
@@ -33,8 +35,8 @@ impl Var {
         for (i, &d) in dims.iter().enumerate() {
             inverse[d] = i;
         }
-        Ok(Var::from_op("permute", y, vec![self.clone()], move |g| {
-            Ok(vec![Some(g.permute(&inverse)?)])
+        Ok(Var::from_op("permute", y, vec![self.clone()], move |c| {
+            Ok(vec![Some(c.grad.permute(&inverse)?)])
         }))
     }
 
@@ -42,8 +44,8 @@ impl Var {
     /// the end); the gradient is swapped back.
     pub fn transpose(&self, d0: isize, d1: isize) -> Result<Var> {
         let y = self.data().transpose(d0, d1)?;
-        Ok(Var::from_op("transpose", y, vec![self.clone()], move |g| {
-            Ok(vec![Some(g.transpose(d0, d1)?)])
+        Ok(Var::from_op("transpose", y, vec![self.clone()], move |c| {
+            Ok(vec![Some(c.grad.transpose(d0, d1)?)])
         }))
     }
 
@@ -59,8 +61,8 @@ impl Var {
     pub fn unsqueeze(&self, dim: isize) -> Result<Var> {
         let y = self.data().unsqueeze(dim)?;
         let input = self.shape().to_vec();
-        Ok(Var::from_op("unsqueeze", y, vec![self.clone()], move |g| {
-            Ok(vec![Some(reshape(g, &input)?)])
+        Ok(Var::from_op("unsqueeze", y, vec![self.clone()], move |c| {
+            Ok(vec![Some(c.grad.reshape(&input)?)])
         }))
     }
 
@@ -69,8 +71,8 @@ impl Var {
     pub fn squeeze(&self, dim: isize) -> Result<Var> {
         let y = self.data().squeeze(dim)?;
         let input = self.shape().to_vec();
-        Ok(Var::from_op("squeeze", y, vec![self.clone()], move |g| {
-            Ok(vec![Some(reshape(g, &input)?)])
+        Ok(Var::from_op("squeeze", y, vec![self.clone()], move |c| {
+            Ok(vec![Some(c.grad.reshape(&input)?)])
         }))
     }
 
@@ -84,19 +86,45 @@ impl Var {
             "broadcast_to",
             y,
             vec![self.clone()],
-            move |g| Ok(vec![Some(kernels::sum_to_shape(g, &input)?)]),
+            move |c| Ok(vec![Some(c.grad.sum_to_shape(&input)?)]),
         ))
+    }
+
+    /// This var summed down to `shape`, undoing a broadcast from `shape`
+    /// (the gradient of [`Var::broadcast_to`] and of broadcasting binaries);
+    /// itself when the shapes are equal. Its gradient is the broadcast.
+    pub fn sum_to_shape(&self, shape: &[usize]) -> Result<Var> {
+        if self.shape() == shape {
+            return Ok(self.clone());
+        }
+        let y = kernels::sum_to_shape(self.data(), shape)?;
+        let input = self.shape().to_vec();
+        Ok(Var::from_op("sum_to_shape", y, vec![self.clone()], move |c| {
+            Ok(vec![Some(c.grad.broadcast_to(&input)?)])
+        }))
     }
 
     /// Elements `start..start+len` along `dim` (a view).
     pub fn narrow(&self, dim: isize, start: usize, len: usize) -> Result<Var> {
         let y = self.data().narrow(dim, start, len)?;
-        let x = self.data().clone();
-        Ok(Var::from_op("narrow", y, vec![self.clone()], move |g| {
-            let full = Tensor::zeros(x.shape(), g.dtype(), g.device())?;
-            copy_into(&full.narrow(dim, start, len)?, g)?;
-            Ok(vec![Some(full)])
+        let input = self.shape().to_vec();
+        Ok(Var::from_op("narrow", y, vec![self.clone()], move |c| {
+            Ok(vec![Some(c.grad.narrow_backward(&input, dim, start)?)])
         }))
+    }
+
+    /// Zeros of `input` shape with this var copied in at `start` along
+    /// `dim` (the gradient of [`Var::narrow`]); its gradient is the narrow.
+    pub fn narrow_backward(&self, input: &[usize], dim: isize, start: usize) -> Result<Var> {
+        let len = self.data().dim(dim)?;
+        let full = Tensor::zeros(input, self.dtype(), self.device())?;
+        copy_into(&full.narrow(dim, start, len)?, self.data())?;
+        Ok(Var::from_op(
+            "narrow_backward",
+            full,
+            vec![self.clone()],
+            move |c| Ok(vec![Some(c.grad.narrow(dim, start, len)?)]),
+        ))
     }
 
     /// Concatenate along `dim`.
@@ -142,11 +170,12 @@ fn stack_or_cat(xs: &[Var], dim: isize, new_dim: bool) -> Result<Var> {
     let y = cat(&parts, d as isize)?;
     let sizes: Vec<usize> = parts.iter().map(|p| p.shape()[d]).collect();
     let shapes: Vec<Vec<usize>> = xs.iter().map(|x| x.shape().to_vec()).collect();
-    Ok(Var::from_op(op, y, xs.to_vec(), move |g| {
+    Ok(Var::from_op(op, y, xs.to_vec(), move |c| {
         let mut start = 0;
         let mut out = Vec::with_capacity(sizes.len());
-        for (len, shape) in sizes.iter().zip(&shapes) {
-            out.push(Some(reshape(&g.narrow(d as isize, start, *len)?, shape)?));
+        for (k, (len, shape)) in sizes.iter().zip(&shapes).enumerate() {
+            let part = c.need(k).then(|| c.grad.narrow(d as isize, start, *len)?.reshape(shape));
+            out.push(part.transpose()?);
             start += len;
         }
         Ok(out)

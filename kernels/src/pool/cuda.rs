@@ -1,4 +1,4 @@
-//! Host side of pool.cu: 2-D max pooling and its backward. The argmax indices
+//! Host side of pool.cu: 2-D max pooling, its backward and the gather. The argmax indices
 //! stay on the device (u32 bits in an f32 buffer, as `upload_u32`).
 
 use crate::cuda::compile::Source;
@@ -100,4 +100,34 @@ pub(crate) fn backward(
         );
     }
     Ok(dx)
+}
+
+/// y of `out_shape` gathered from x (the pooled input's shape) at the device
+/// indices of the forward.
+pub(crate) fn gather(
+    x: &Tensor,
+    idx: &Tensor,
+    out_shape: &[usize],
+    kernel: usize,
+    stride: usize,
+) -> Result<Tensor> {
+    let op = "max_pool2d_gather";
+    let (dev, pidx) = operand(op, idx)?;
+    let xc = crate::copy::contiguous(x)?;
+    let px = operand_on(op, &xc, &dev)?;
+    let g = geom(op, x.shape(), out_shape, kernel, stride)?;
+    let (y, py) = output(&dev, out_shape)?;
+    let total: usize = out_shape.iter().product();
+    let planes = (out_shape[0] * out_shape[1]) as i64;
+    if total > 0 {
+        launch!(
+            op,
+            &dev,
+            source(),
+            "maxpool_gather_f32",
+            grid(&dev, total, BLOCK),
+            [px, pidx, py, g, planes]
+        );
+    }
+    Ok(y)
 }

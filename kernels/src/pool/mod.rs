@@ -1,7 +1,9 @@
 //! 2-D max pooling (no padding, floor mode), as `F.max_pool2d(x, kernel,
 //! stride)`. The forward records, for every output, where in its input plane
 //! the maximum was; the backward scatters the output gradient there (adding up
-//! where overlapping windows picked the same input). Parallel over planes.
+//! where overlapping windows picked the same input), and the gather reads an
+//! input-shaped tensor back at those positions (the scatter's own gradient,
+//! for second-order derivatives). Parallel over planes.
 
 mod cpu;
 pub(crate) mod cuda;
@@ -169,6 +171,40 @@ pub fn max_pool2d_backward(
             dx.chunks_mut(h * w).enumerate().for_each(plane);
         }
         Tensor::from_vec::<T>(dx, input_shape)
+    })
+}
+
+/// The elements of `x` (shaped as the pooled input) at the positions the
+/// forward's maxima came from, shaped as the pooled output: the gradient of
+/// [`max_pool2d_backward`] with respect to its `dy`.
+pub fn max_pool2d_gather(x: &Tensor, indices: &PoolIndices) -> Result<Tensor> {
+    let op = "max_pool2d_gather";
+    if x.shape() != indices.input_shape.as_slice() {
+        return Err(Error::shape_detail(
+            op,
+            x.shape(),
+            &indices.input_shape,
+            "the tensor must have the shape of the pooled input",
+        ));
+    }
+    let out_shape = &indices.output_shape;
+    if let Some(idx) = &indices.device_idx {
+        return cuda::gather(x, idx, out_shape, indices.kernel, indices.stride);
+    }
+    let hw = x.shape()[2] * x.shape()[3];
+    let plane_out = out_shape[2] * out_shape[3];
+    let xc = contiguous(x)?;
+    dispatch1!(&xc, |s: T, l| {
+        let src = &s[l.offset()..l.offset() + l.numel()];
+        let mut y = vec![T::ZERO; indices.idx.len()];
+        // plane_out ≥ 1: the kernel fit the plane
+        for (p, out) in y.chunks_mut(plane_out).enumerate() {
+            let ip = &indices.idx[p * plane_out..(p + 1) * plane_out];
+            for (o, &i) in out.iter_mut().zip(ip) {
+                *o = src[p * hw + i as usize];
+            }
+        }
+        Tensor::from_vec::<T>(y, out_shape)
     })
 }
 

@@ -3,6 +3,8 @@
 // within the input plane (the first one on ties; NaN propagates, as PyTorch).
 // The backward is a gather: each input element sums the output gradients of
 // the windows that picked it, so no atomics and no zero-fill are needed.
+// maxpool_gather reads an input-shaped tensor at the recorded maxima (the
+// backward's own gradient, for second-order derivatives).
 
 struct PoolGeom {
     int h, w, oh, ow;
@@ -62,5 +64,19 @@ extern "C" __global__ void maxpool_backward_f32(const float* __restrict__ dy,
                 if (idx[o] == (unsigned int)at) acc += dy[o];
             }
         dx[i] = acc;
+    }
+}
+
+extern "C" __global__ void maxpool_gather_f32(const float* __restrict__ x,
+                                              const unsigned int* __restrict__ idx,
+                                              float* __restrict__ y, PoolGeom g,
+                                              long long planes) {
+    const long long hw = (long long)g.h * g.w;
+    const long long ohw = (long long)g.oh * g.ow;
+    const long long total = planes * ohw;
+    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < total;
+         i += (long long)gridDim.x * blockDim.x) {
+        const long long p = i / ohw;
+        y[i] = x[p * hw + idx[i]];
     }
 }

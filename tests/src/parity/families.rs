@@ -4,8 +4,76 @@
 //! family can be run alone, and a test that every fixture file is claimed by
 //! exactly one family, so that a new fixture cannot be skipped silently.
 
-use super::{compare, fixtures_dir, own_fixtures_dir, run, Fixture};
+use super::{compare, fixtures_dir, gradgrad_fixtures_dir, own_fixtures_dir, run, Fixture};
 use std::path::{Path, PathBuf};
+
+/// A set of fixture files with the families that claim them: the
+/// first-order suite ([`FIRST_ORDER`]) or the second-order one
+/// ([`SECOND_ORDER`]). Each has one `#[test]` per family and a guard that
+/// every file is claimed.
+pub struct Suite {
+    /// The name the reports use.
+    pub name: &'static str,
+    pub families: &'static [Family],
+    /// Files no family runs, by file name, and why.
+    pub skipped: &'static [(&'static str, &'static str)],
+    /// Every fixture file of the suite, skipped ones included.
+    pub files: fn() -> Vec<PathBuf>,
+}
+
+/// The first-order fixtures (`tests/tests/parity.rs`).
+pub const FIRST_ORDER: Suite = Suite {
+    name: "parity",
+    families: FAMILIES,
+    skipped: SKIPPED,
+    files: fixture_files,
+};
+
+/// The second-order fixtures (`tests/tests/gradgrad.rs`): the same ops'
+/// double backward, and the whole penalties.
+pub const SECOND_ORDER: Suite = Suite {
+    name: "gradgrad",
+    families: GRADGRAD_FAMILIES,
+    skipped: &[],
+    files: gradgrad_fixture_files,
+};
+
+/// The families of the second-order fixtures, in the order of the autograd
+/// rules; the whole penalties are a family of their own.
+pub const GRADGRAD_FAMILIES: &[Family] = &[
+    Family {
+        name: "elementwise",
+        ops: &["relu", "leaky_relu", "tanh", "sigmoid", "add", "mul"],
+    },
+    Family {
+        name: "reduce",
+        ops: &["sum", "mean"],
+    },
+    Family {
+        name: "matmul",
+        ops: &["linear", "matmul"],
+    },
+    Family {
+        name: "conv",
+        ops: &["conv2d", "conv_transpose2d"],
+    },
+    Family {
+        name: "batchnorm",
+        ops: &["batchnorm2d"],
+    },
+    Family {
+        name: "pool",
+        ops: &["max_pool2d"],
+    },
+    Family {
+        name: "loss",
+        ops: &["bce", "bce_with_logits", "mse", "cross_entropy"],
+    },
+    Family {
+        name: "penalty",
+        ops: &["penalty"],
+    },
+];
 
 /// One op family: its name (the name of its test) and the fixture ops (the
 /// `op` entry of a fixture's metadata) it claims.
@@ -107,9 +175,9 @@ fn file_name(p: &Path) -> &str {
     p.file_name().and_then(|n| n.to_str()).unwrap_or("?")
 }
 
-/// Whether `SKIPPED` names this fixture file.
-pub fn is_skipped(p: &Path) -> bool {
-    SKIPPED.iter().any(|(n, _)| *n == file_name(p))
+/// The second-order fixture files.
+pub fn gradgrad_fixture_files() -> Vec<PathBuf> {
+    safetensors_in(&gradgrad_fixtures_dir())
 }
 
 /// The `.safetensors` files of `dir`, sorted; panics when the directory
@@ -139,9 +207,25 @@ pub fn fixture_files() -> Vec<PathBuf> {
     paths
 }
 
+/// Run every fixture of first-order family `name`; see [`Suite::check_family`].
+pub fn check_family(name: &str) {
+    FIRST_ORDER.check_family(name)
+}
+
+/// The first-order guard; see [`Suite::check_every_fixture_claimed`].
+pub fn check_every_fixture_claimed(tested: &[&str]) {
+    FIRST_ORDER.check_every_fixture_claimed(tested)
+}
+
+impl Suite {
+/// Whether `skipped` names this fixture file.
+pub fn is_skipped(&self, p: &Path) -> bool {
+    self.skipped.iter().any(|(n, _)| *n == file_name(p))
+}
+
 /// The families that claim `op` (exactly one, for a well-kept table).
-pub fn families_of(op: &str) -> Vec<&'static str> {
-    FAMILIES
+pub fn families_of(&self, op: &str) -> Vec<&'static str> {
+    self.families
         .iter()
         .filter(|f| f.ops.contains(&op))
         .map(|f| f.name)
@@ -151,13 +235,15 @@ pub fn families_of(op: &str) -> Vec<&'static str> {
 /// Run every fixture of family `name` through the engine and compare it with
 /// PyTorch's results; panics naming each fixture that does not match, whose
 /// op no runner handles, or (when the family claims none) the family itself.
-pub fn check_family(name: &str) {
-    let family = FAMILIES
+pub fn check_family(&self, name: &str) {
+    let suite = self.name;
+    let family = self
+        .families
         .iter()
         .find(|f| f.name == name)
-        .unwrap_or_else(|| panic!("no parity family '{name}'"));
+        .unwrap_or_else(|| panic!("no {suite} family '{name}'"));
     let (mut passed, mut failures) = (Vec::new(), Vec::new());
-    for p in fixture_files().iter().filter(|p| !is_skipped(p)) {
+    for p in (self.files)().iter().filter(|p| !self.is_skipped(p)) {
         // A fixture that does not load is reported by
         // `check_every_fixture_claimed`: no family can claim it.
         let Ok(fx) = Fixture::load(p) else { continue };
@@ -178,13 +264,13 @@ pub fn check_family(name: &str) {
         }
     }
     println!(
-        "parity {name}: {} fixtures passed: {}",
+        "{suite} {name}: {} fixtures passed: {}",
         passed.len(),
         passed.join(", ")
     );
     assert!(
         failures.is_empty(),
-        "{} parity failures in family {name}:\n{}",
+        "{} {suite} failures in family {name}:\n{}",
         failures.len(),
         failures.join("\n")
     );
@@ -196,20 +282,21 @@ pub fn check_family(name: &str) {
 }
 
 /// Every fixture file loads and is claimed by exactly one family or listed in
-/// `SKIPPED`; every `SKIPPED` file exists; every family claims a fixture; and
-/// `tested` (the families that have a `#[test]`) is exactly `FAMILIES`.
-pub fn check_every_fixture_claimed(tested: &[&str]) {
+/// `skipped`; every skipped file exists; every family claims a fixture; and
+/// `tested` (the families that have a `#[test]`) is exactly the families.
+pub fn check_every_fixture_claimed(&self, tested: &[&str]) {
+    let suite = self.name;
     let mut failures = Vec::new();
-    let names: Vec<&str> = FAMILIES.iter().map(|f| f.name).collect();
+    let names: Vec<&str> = self.families.iter().map(|f| f.name).collect();
     if tested != names.as_slice() {
         failures.push(format!(
             "the tests cover families {tested:?}, the table has {names:?}"
         ));
     }
-    let files = fixture_files();
+    let files = (self.files)();
     let mut claimed: Vec<(&str, usize)> = names.iter().map(|n| (*n, 0)).collect();
     for p in &files {
-        if is_skipped(p) {
+        if self.is_skipped(p) {
             continue;
         }
         let fx = match Fixture::load(p) {
@@ -219,18 +306,18 @@ pub fn check_every_fixture_claimed(tested: &[&str]) {
                 continue;
             }
         };
-        match families_of(&fx.op).as_slice() {
+        match self.families_of(&fx.op).as_slice() {
             [one] => claimed.iter_mut().find(|(n, _)| n == one).unwrap().1 += 1,
             none_or_many => failures.push(format!(
                 "{} (op '{}') is claimed by {} families {none_or_many:?}: add its op to \
-                 exactly one family of tests/src/parity/families.rs, or list it in SKIPPED",
+                 exactly one {suite} family of tests/src/parity/families.rs, or list it as skipped",
                 p.display(),
                 fx.op,
                 none_or_many.len()
             )),
         }
     }
-    for (skipped, why) in SKIPPED {
+    for (skipped, why) in self.skipped {
         if !files.iter().any(|p| file_name(p) == *skipped) {
             failures.push(format!("{skipped} is listed as skipped ({why}) but absent"));
         }
@@ -242,17 +329,16 @@ pub fn check_every_fixture_claimed(tested: &[&str]) {
     }
     let counts: Vec<String> = claimed.iter().map(|(f, n)| format!("{f} {n}")).collect();
     println!(
-        "parity: {} fixture files ({} and {}): {}, skipped {}",
+        "{suite}: {} fixture files: {}, skipped {}",
         files.len(),
-        fixtures_dir().display(),
-        own_fixtures_dir().display(),
         counts.join(", "),
-        SKIPPED.len()
+        self.skipped.len()
     );
     assert!(
         failures.is_empty(),
-        "{} problems with the parity families:\n{}",
+        "{} problems with the {suite} families:\n{}",
         failures.len(),
         failures.join("\n")
     );
+}
 }

@@ -4,13 +4,20 @@
 //! compared at 1e-4 relative / 1e-5 absolute. A few runner files hold the
 //! code that runs an op (a runner returns `None` for ops it does not handle);
 //! `families` groups the ops into the families the tests report on.
+//!
+//! The second-order fixtures of `GRADGRAD_FIXTURES` (default
+//! `../shared/reference/fixtures-gradgrad`) go through the same runners:
+//! [`Fixture::run_autograd`] sees their `gg_*` tensors and takes the first-order
+//! gradients with `create_graph`, then differentiates Σₖ⟨uₖ, gₖ⟩ again; the
+//! whole penalties have a runner of their own (`penalty`).
 
 mod conv;
 mod core;
 pub mod families;
 mod optim;
+pub mod penalty;
 
-use autograd::Var;
+use autograd::{grad, GradOptions, Var};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use tensor::Tensor;
@@ -29,7 +36,8 @@ pub const UNRECOVERABLE: &[(&str, &str, usize)] = &[("bce_0", "grad_x", 23)];
 fn is_result_key(k: &str) -> bool {
     k == "out"
         || k.starts_with("grad_") && k != "grad_out"
-        || matches!(k, "running_mean" | "running_var" | "param_after")
+        || k.starts_with("gg_")
+        || matches!(k, "running_mean" | "running_var" | "param_after" | "penalty")
 }
 
 pub struct Fixture {
@@ -109,14 +117,23 @@ impl Fixture {
             .unwrap_or(default)
     }
 
+    /// Whether this is a second-order fixture (`make_gradgrad_fixtures.py`).
+    pub fn is_second_order(&self) -> bool {
+        self.has("gg_grad_out")
+    }
+
     /// Leaf vars for the named inputs (those the fixture has a `grad_` for
     /// require grad), the output of `f`, backpropagated with `grad_out`, and the
-    /// results keyed as the fixture names them.
+    /// results keyed as the fixture names them; for a second-order fixture,
+    /// the second-order results too ([`Fixture::run_second_order`]).
     pub fn run_autograd(
         &self,
         inputs: &[&str],
         f: impl FnOnce(&[Var]) -> tensor::Result<Var>,
     ) -> RunResult {
+        if self.is_second_order() {
+            return self.run_second_order(inputs, f);
+        }
         let vars: Vec<Var> = inputs
             .iter()
             .map(|k| {
@@ -144,6 +161,67 @@ impl Fixture {
     }
 }
 
+impl Fixture {
+    /// As PyTorch made the fixture: the first-order gradients gₖ of ⟨out, v⟩
+    /// (v = `grad_out`, itself a leaf) with `create_graph`, then the gradients
+    /// of s = Σₖ⟨uₖ, gₖ⟩ with respect to every input and v (`gg_*`; zeros where
+    /// s does not depend on one).
+    pub fn run_second_order(
+        &self,
+        inputs: &[&str],
+        f: impl FnOnce(&[Var]) -> tensor::Result<Var>,
+    ) -> RunResult {
+        let err = |what: &str, e: tensor::Error| format!("{}: {what}: {e}", self.name);
+        let mut names = Vec::new();
+        let mut vars = Vec::new();
+        for k in inputs {
+            let t = self.get(k)?;
+            if self.has(&format!("grad_{k}")) {
+                names.push(*k);
+                vars.push(Var::param(t));
+            } else {
+                vars.push(Var::constant(t));
+            }
+        }
+        let out = f(&vars).map_err(|e| err("forward", e))?;
+        let mut res = HashMap::new();
+        res.insert("out".to_string(), out.data().clone());
+        let wrt: Vec<Var> = vars.iter().filter(|v| v.requires_grad()).cloned().collect();
+        let v = Var::param(self.get("grad_out")?);
+        let first = GradOptions::new().create_graph(true).allow_unused(true);
+        let grads = grad(&[out], &wrt, &[Some(v.clone())], first)
+            .map_err(|e| err("first-order grad", e))?;
+        let mut s: Option<Var> = None;
+        for (k, g) in names.iter().zip(&grads) {
+            let Some(g) = g else { continue };
+            res.insert(format!("grad_{k}"), g.data().clone());
+            let u = Var::constant(self.get(&format!("u_{k}"))?);
+            let term = g.mul(&u).and_then(|p| p.sum_all());
+            let term = term.map_err(|e| err("s", e))?;
+            s = Some(match s {
+                Some(acc) => acc.add(&term).map_err(|e| err("s", e))?,
+                None => term,
+            });
+        }
+        let mut targets = wrt;
+        targets.push(v);
+        names.push("grad_out");
+        let second = match s {
+            Some(s) if s.requires_grad() => grad(&[s], &targets, &[], GradOptions::new().allow_unused(true))
+                .map_err(|e| err("second-order grad", e))?,
+            _ => vec![None; targets.len()],
+        };
+        for ((k, t), g2) in names.iter().zip(&targets).zip(second) {
+            let g2 = match g2 {
+                Some(g) => g,
+                None => t.zeros_like().map_err(|e| err("zeros", e))?,
+            };
+            res.insert(format!("gg_{k}"), g2.data().clone());
+        }
+        Ok(res)
+    }
+}
+
 /// Within tolerance; NaN on either side is never close.
 fn close(got: f64, expected: f64) -> bool {
     (got - expected).abs() <= ATOL + RTOL * expected.abs()
@@ -162,11 +240,22 @@ pub fn fixtures_dir() -> PathBuf {
     }
 }
 
+/// The second-order fixtures: `GRADGRAD_FIXTURES`, default
+/// `../shared/reference/fixtures-gradgrad`.
+pub fn gradgrad_fixtures_dir() -> PathBuf {
+    match std::env::var_os("GRADGRAD_FIXTURES") {
+        Some(d) => PathBuf::from(d),
+        None => Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../shared/reference/fixtures-gradgrad"),
+    }
+}
+
 /// Run one fixture through whichever runner handles its op.
 pub fn run(fx: &Fixture) -> Option<RunResult> {
     core::run(fx)
         .or_else(|| conv::run(fx))
         .or_else(|| optim::run(fx))
+        .or_else(|| penalty::run(fx))
 }
 
 /// Compare computed results with the fixture's; every result key it holds must

@@ -1,9 +1,14 @@
-//! Convolutions: conv2d and conv_transpose2d. Each backward computes the input
-//! and weight gradients in one kernel call (sharing its im2col where it can);
-//! the bias gradient is the output gradient summed over (N, H, W).
+//! Convolutions: conv2d and conv_transpose2d. On the first-order path each
+//! backward computes the input and weight gradients in one kernel call
+//! (sharing its im2col where it can); recorded, it is two differentiable
+//! ops of `backward` (conv2d's input and weight gradients), which with
+//! conv2d itself are closed under differentiation. The bias gradient is the
+//! output gradient summed over (N, H, W).
+
+mod backward;
 
 use crate::Var;
-use kernels::{conv2d, conv2d_backward, conv_transpose2d, conv_transpose2d_backward, sum_axes};
+use kernels::{conv2d, conv_transpose2d};
 use tensor::Result;
 
 /// Inputs of a conv op: x, w and the bias when there is one.
@@ -13,27 +18,28 @@ fn conv_inputs(x: &Var, w: &Var, b: Option<&Var>) -> Vec<Var> {
     inputs
 }
 
+/// The bias gradient, when the op has a bias and it is needed.
+fn bias_grad(c: &crate::var::Ctx<'_>) -> Result<Option<Var>> {
+    c.need(2)
+        .then(|| c.grad.sum(&[0, 2, 3], false))
+        .transpose()
+}
+
 impl Var {
     /// `F.conv2d(x, w, b, stride, padding)`: x [N, C, H, W], w [O, C, kH, kW],
     /// b \[O\] → [N, O, (H + 2p − kH)/s + 1, (W + 2p − kW)/s + 1].
     pub fn conv2d(&self, w: &Var, b: Option<&Var>, stride: usize, padding: usize) -> Result<Var> {
         let y = conv2d(self.data(), w.data(), b.map(|b| b.data()), stride, padding)?;
-        let (x, wt) = (self.data().clone(), w.data().clone());
-        let (need_x, need_w) = (self.requires_grad(), w.requires_grad());
-        let bias = b.map(|b| b.requires_grad());
         Ok(Var::from_op(
             "conv2d",
             y,
             conv_inputs(self, w, b),
-            move |g| {
-                let (dx, dw) = if need_x || need_w {
-                    conv2d_backward(&x, &wt, g, stride, padding, need_x, need_w)?
-                } else {
-                    (None, None)
-                };
+            move |c| {
+                let (x, w, g) = (c.input(0), c.input(1), c.grad);
+                let [dx, dw] = backward::conv2d_grads(x, w, g, stride, padding, [c.need(0), c.need(1)])?;
                 let mut grads = vec![dx, dw];
-                if let Some(need_b) = bias {
-                    grads.push(need_b.then(|| sum_axes(g, &[0, 2, 3], false)).transpose()?);
+                if c.inputs.len() == 3 {
+                    grads.push(bias_grad(c)?);
                 }
                 Ok(grads)
             },
@@ -53,22 +59,17 @@ impl Var {
     ) -> Result<Var> {
         let (s, p, op) = (stride, padding, output_padding);
         let y = conv_transpose2d(self.data(), w.data(), b.map(|b| b.data()), s, p, op)?;
-        let (x, wt) = (self.data().clone(), w.data().clone());
-        let (need_x, need_w) = (self.requires_grad(), w.requires_grad());
-        let bias = b.map(|b| b.requires_grad());
         Ok(Var::from_op(
             "conv_transpose2d",
             y,
             conv_inputs(self, w, b),
-            move |g| {
-                let (dx, dw) = if need_x || need_w {
-                    conv_transpose2d_backward(&x, &wt, g, s, p, op, need_x, need_w)?
-                } else {
-                    (None, None)
-                };
+            move |c| {
+                let (x, w, g) = (c.input(0), c.input(1), c.grad);
+                let need = [c.need(0), c.need(1)];
+                let [dx, dw] = backward::conv_transpose2d_grads(x, w, g, [s, p, op], need)?;
                 let mut grads = vec![dx, dw];
-                if let Some(need_b) = bias {
-                    grads.push(need_b.then(|| sum_axes(g, &[0, 2, 3], false)).transpose()?);
+                if c.inputs.len() == 3 {
+                    grads.push(bias_grad(c)?);
                 }
                 Ok(grads)
             },

@@ -3,10 +3,12 @@
 //! place (unbiased variance, `momentum` weight on the new value); eval mode
 //! normalises with the running statistics. The backward differentiates through
 //! the batch statistics in training mode, and treats the running ones as
-//! constants in eval mode.
+//! constants in eval mode (see `backward` for how it differentiates again).
+
+mod backward;
 
 use crate::Var;
-use kernels::{batch_norm_backward, batch_norm_eval, batch_norm_train};
+use kernels::{batch_norm_eval, batch_norm_train};
 use tensor::{Result, Tensor};
 
 impl Var {
@@ -30,16 +32,11 @@ impl Var {
         } else {
             batch_norm_eval(x, w, b, running_mean, running_var, eps)?
         };
-        let (xs, ws) = (x.clone(), weight.data().clone());
-        let need = [
-            self.requires_grad(),
-            weight.requires_grad(),
-            bias.requires_grad(),
-        ];
         let inputs = vec![self.clone(), weight.clone(), bias.clone()];
-        Ok(Var::from_op("batch_norm", y, inputs, move |g| {
-            let (dx, dw, db) = batch_norm_backward(&xs, Some(&ws), g, &saved, need)?;
-            Ok(vec![dx, dw, db])
+        Ok(Var::from_op("batch_norm", y, inputs, move |c| {
+            let need = [c.need(0), c.need(1), c.need(2)];
+            let (x, w, g) = (c.input(0), c.input(1), c.grad);
+            Ok(backward::batch_norm_grads(x, w, g, &saved, eps, need)?.into())
         }))
     }
 }
