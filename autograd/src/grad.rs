@@ -154,12 +154,7 @@ pub fn grad(
         }
     }
     let retain = options.retain_graph.unwrap_or(options.create_graph);
-    let got = run(
-        seeds,
-        Targets::Vars(inputs),
-        options.create_graph,
-        retain,
-    )?;
+    let got = run(seeds, Targets::Vars(inputs), options.create_graph, retain)?;
     inputs
         .iter()
         .enumerate()

@@ -1,5 +1,6 @@
-//! The performance targets of issue 8 (ratio ours / PyTorch, measured side by
-//! side, lower is better), so that every table says which ones hold.
+//! The performance targets of issue 8, and of issue 22 for the gradient
+//! penalties (ratio ours / PyTorch, measured side by side, lower is better),
+//! so that every table says which ones hold.
 
 /// The largest acceptable ratio for a case, `None` for cases without a target.
 pub fn target(name: &str) -> Option<f64> {
@@ -8,6 +9,7 @@ pub fn target(name: &str) -> Option<f64> {
     Some(match op {
         "train_step" if model.starts_with("mlp") => 0.5,
         "train_step" => 1.0,
+        "penalty" => 0.8,
         "matmul" => 1.2,
         "linear" => 1.0,
         "conv2d" | "conv_transpose2d" => 1.25,
@@ -41,6 +43,7 @@ mod tests {
             Some(1.25)
         );
         assert_eq!(target("bce_with_logits/128"), Some(1.0));
+        assert_eq!(target("penalty/r1/dcgan64"), Some(0.8));
         assert_eq!(verdict("linear/100x64->256", Some(1.01)), "no");
         assert_eq!(verdict("linear/100x64->256", None), "-");
     }

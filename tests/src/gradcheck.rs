@@ -161,7 +161,12 @@ fn level_scalar(
         }
         Ok(s)
     };
-    let first = grad(&[out], &vars[..n], &[Some(vars[n].clone())], opts(record || level > 1))?;
+    let first = grad(
+        &[out],
+        &vars[..n],
+        &[Some(vars[n].clone())],
+        opts(record || level > 1),
+    )?;
     let mut s = contract(first, 1)?;
     for l in 2..=level {
         s = match s {
@@ -189,9 +194,18 @@ pub fn higher_order_check(
     inputs: &[Tensor],
     f: impl Fn(&[Var]) -> Result<Var>,
 ) -> std::result::Result<(), String> {
-    assert!(order >= 2, "{name}: order {order}: first order is `gradcheck`");
-    let out = no_grad(|| f(&inputs.iter().cloned().map(Var::constant).collect::<Vec<_>>()))
-        .map_err(|e| format!("{name}: forward failed: {e}"))?;
+    assert!(
+        order >= 2,
+        "{name}: order {order}: first order is `gradcheck`"
+    );
+    let out = no_grad(|| {
+        f(&inputs
+            .iter()
+            .cloned()
+            .map(Var::constant)
+            .collect::<Vec<_>>())
+    })
+    .map_err(|e| format!("{name}: forward failed: {e}"))?;
     let mut vals = inputs.to_vec();
     vals.push(randn64(out.shape(), 12345));
     let level = order - 1;
@@ -224,7 +238,11 @@ pub fn higher_order_check(
             };
             let numeric = (at(EPS) - at(-EPS)) / (2.0 * EPS);
             if (a[i] - numeric).abs() > ATOL + RTOL * numeric.abs() {
-                let what = if k + 1 == vals.len() { "v".to_string() } else { format!("input {k}") };
+                let what = if k + 1 == vals.len() {
+                    "v".to_string()
+                } else {
+                    format!("input {k}")
+                };
                 errors.push(format!(
                     "{name}: order {order}: {what} element {i}: analytic {:.8e} vs numeric {numeric:.8e}",
                     a[i]

@@ -20,7 +20,16 @@ macro_rules! family_tests {
     };
 }
 
-family_tests!(elementwise, reduce, matmul, conv, batchnorm, pool, loss, penalty);
+family_tests!(
+    elementwise,
+    reduce,
+    matmul,
+    conv,
+    batchnorm,
+    pool,
+    loss,
+    penalty
+);
 
 #[test]
 fn every_fixture_belongs_to_a_family() {

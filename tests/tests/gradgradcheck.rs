@@ -92,24 +92,30 @@ fn matmul_and_linear() {
         gradgradcheck("matmul_bt", &[a.clone(), randn64(&[3, 6], 12)], |v| {
             v[0].matmul(&v[1].t()?)
         }),
-        gradgradcheck("matmul_batched_broadcast", &[batched.clone(), b.clone()], |v| {
-            v[0].matmul(&v[1])
-        }),
+        gradgradcheck(
+            "matmul_batched_broadcast",
+            &[batched.clone(), b.clone()],
+            |v| v[0].matmul(&v[1]),
+        ),
         gradgradcheck("matmul_vec", &[randn64(&[6], 17), b.clone()], |v| {
             v[0].matmul(&v[1])
         }),
-        gradgradcheck("matmul_vec_vec", &[randn64(&[6], 18), randn64(&[6], 19)], |v| {
-            v[0].matmul(&v[1])
-        }),
+        gradgradcheck(
+            "matmul_vec_vec",
+            &[randn64(&[6], 18), randn64(&[6], 19)],
+            |v| v[0].matmul(&v[1]),
+        ),
         gradgradcheck("linear", &[a.clone(), w.clone(), bias.clone()], |v| {
             v[0].linear(&v[1], Some(&v[2]))
         }),
         gradgradcheck("linear_nobias", &[a.clone(), w.clone()], |v| {
             v[0].linear(&v[1], None)
         }),
-        gradgradcheck("linear_3d", &[batched.clone(), w.clone(), bias.clone()], |v| {
-            v[0].linear(&v[1], Some(&v[2]))
-        }),
+        gradgradcheck(
+            "linear_3d",
+            &[batched.clone(), w.clone(), bias.clone()],
+            |v| v[0].linear(&v[1], Some(&v[2])),
+        ),
         // a nonlinearity between two layers: the shape of a penalised MLP critic
         gradgradcheck("mlp", &[a.clone(), w.clone(), randn64(&[1, 5], 16)], |v| {
             v[0].linear(&v[1], None)?.tanh()?.linear(&v[2], None)
@@ -143,7 +149,9 @@ fn shape_ops() {
         gradgradcheck("reshape_copy", &[x.clone()], |v| {
             v[0].transpose(0, 2)?.reshape(&[24])?.tanh()
         }),
-        gradgradcheck("permute", &[x.clone()], |v| v[0].permute(&[1, 2, 0])?.sigmoid()),
+        gradgradcheck("permute", &[x.clone()], |v| {
+            v[0].permute(&[1, 2, 0])?.sigmoid()
+        }),
         gradgradcheck("transpose", &[x.clone()], |v| v[0].transpose(0, 1)?.exp()),
         gradgradcheck("narrow", &[x.clone()], |v| v[0].narrow(2, 1, 2)?.exp()),
         gradgradcheck("cat", &[x.clone(), y.clone()], |v| {
@@ -186,10 +194,12 @@ fn losses_and_dropout() {
             v[0].cross_entropy(&labels)
         }),
         gradgradcheck("dropout", &[dx.clone()], |v| {
-            v[0].dropout(0.3, true, &mut StdRng::seed_from_u64(7))?.tanh()
+            v[0].dropout(0.3, true, &mut StdRng::seed_from_u64(7))?
+                .tanh()
         }),
         gradgradcheck("dropout_eval", &[dx.clone()], |v| {
-            v[0].dropout(0.3, false, &mut StdRng::seed_from_u64(7))?.tanh()
+            v[0].dropout(0.3, false, &mut StdRng::seed_from_u64(7))?
+                .tanh()
         }),
         // the tutorial D's head: sigmoid into BCE
         gradgradcheck("sigmoid_bce", &[logits.clone()], |v| {
@@ -219,17 +229,23 @@ fn third_order() {
         third("log", &[pos.clone()], &|v| v[0].log()),
         third("sqrt", &[pos.clone()], &|v| v[0].sqrt()),
         third("pow 3.5", &[pos.clone()], &|v| v[0].pow_scalar(3.5)),
-        third("leaky_relu²", &[x.clone()], &|v| v[0].leaky_relu(0.2)?.square()),
+        third("leaky_relu²", &[x.clone()], &|v| {
+            v[0].leaky_relu(0.2)?.square()
+        }),
         third("div", &[x.clone(), pos.clone()], &|v| v[0].div(&v[1])),
         third("mlp", &[a.clone(), w.clone()], &|v| {
             v[0].linear(&v[1], None)?.tanh()?.sum(&[1], false)
         }),
         third("bce", &[p.clone()], &|v| v[0].bce(&soft)),
-        third("bce_with_logits", &[p.clone()], &|v| v[0].bce_with_logits(&soft)),
+        third("bce_with_logits", &[p.clone()], &|v| {
+            v[0].bce_with_logits(&soft)
+        }),
         third("mse", &[p.clone()], &|v| v[0].mse(&soft)),
         third("cross_entropy", &[randn64(&[4, 10], 46)], &|v| {
             v[0].cross_entropy(&labels)
         }),
-        third("max²", &[randn64(&[3, 4], 20)], &|v| v[0].max(1, false)?.square()),
+        third("max²", &[randn64(&[3, 4], 20)], &|v| {
+            v[0].max(1, false)?.square()
+        }),
     ]);
 }

@@ -99,9 +99,12 @@ impl Var {
         }
         let y = kernels::sum_to_shape(self.data(), shape)?;
         let input = self.shape().to_vec();
-        Ok(Var::from_op("sum_to_shape", y, vec![self.clone()], move |c| {
-            Ok(vec![Some(c.grad.broadcast_to(&input)?)])
-        }))
+        Ok(Var::from_op(
+            "sum_to_shape",
+            y,
+            vec![self.clone()],
+            move |c| Ok(vec![Some(c.grad.broadcast_to(&input)?)]),
+        ))
     }
 
     /// Elements `start..start+len` along `dim` (a view).
@@ -174,7 +177,9 @@ fn stack_or_cat(xs: &[Var], dim: isize, new_dim: bool) -> Result<Var> {
         let mut start = 0;
         let mut out = Vec::with_capacity(sizes.len());
         for (k, (len, shape)) in sizes.iter().zip(&shapes).enumerate() {
-            let part = c.need(k).then(|| c.grad.narrow(d as isize, start, *len)?.reshape(shape));
+            let part = c
+                .need(k)
+                .then(|| c.grad.narrow(d as isize, start, *len)?.reshape(shape));
             out.push(part.transpose()?);
             start += len;
         }

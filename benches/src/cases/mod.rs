@@ -1,13 +1,15 @@
 //! Each case of cases.json as a closure doing forward + backward, with the same
 //! shapes and semantics as bench_torch.py's `op_case`: linear, matmul, the
 //! activations and the losses here; convolutions and batch norm in `conv`, the
-//! whole GAN step in `train_step`.
+//! whole GAN step in `train_step`, a gradient penalty's double backward in
+//! `penalty`.
 //!
 //! On a GPU every tensor is drawn on the CPU from the same seeded stream, then
 //! moved, so both devices time the same values. Every op of the cases has a
 //! CUDA kernel.
 
 mod conv;
+mod penalty;
 mod train_step;
 
 use autograd::Var;
@@ -104,6 +106,11 @@ pub fn build(c: &Value, device: Device) -> Result<Option<Step>> {
         "train_step" => {
             let model = c.get("model").and_then(Value::as_str).unwrap_or("");
             return train_step::train_step(model, device);
+        }
+        "penalty" => {
+            let model = c.get("model").and_then(Value::as_str).unwrap_or("");
+            let kind = c.get("kind").and_then(Value::as_str).unwrap_or("");
+            return penalty::penalty(model, kind, device);
         }
         _ => return Ok(None),
     };

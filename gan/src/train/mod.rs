@@ -1,10 +1,11 @@
 //! Training: the step (`Gan`), the `Trainer` around it, the observers that
 //! write a run's folder and print its progress, `train` composing them, and
-//! the random streams.
+//! the random streams; gradient penalties (`penalty`).
 
 pub mod noise;
 pub mod observe;
 pub mod options;
+pub mod penalty;
 pub mod report;
 pub mod run_dir;
 pub mod setup;

@@ -218,127 +218,127 @@ pub fn check_every_fixture_claimed(tested: &[&str]) {
 }
 
 impl Suite {
-/// Whether `skipped` names this fixture file.
-pub fn is_skipped(&self, p: &Path) -> bool {
-    self.skipped.iter().any(|(n, _)| *n == file_name(p))
-}
+    /// Whether `skipped` names this fixture file.
+    pub fn is_skipped(&self, p: &Path) -> bool {
+        self.skipped.iter().any(|(n, _)| *n == file_name(p))
+    }
 
-/// The families that claim `op` (exactly one, for a well-kept table).
-pub fn families_of(&self, op: &str) -> Vec<&'static str> {
-    self.families
-        .iter()
-        .filter(|f| f.ops.contains(&op))
-        .map(|f| f.name)
-        .collect()
-}
+    /// The families that claim `op` (exactly one, for a well-kept table).
+    pub fn families_of(&self, op: &str) -> Vec<&'static str> {
+        self.families
+            .iter()
+            .filter(|f| f.ops.contains(&op))
+            .map(|f| f.name)
+            .collect()
+    }
 
-/// Run every fixture of family `name` through the engine and compare it with
-/// PyTorch's results; panics naming each fixture that does not match, whose
-/// op no runner handles, or (when the family claims none) the family itself.
-pub fn check_family(&self, name: &str) {
-    let suite = self.name;
-    let family = self
-        .families
-        .iter()
-        .find(|f| f.name == name)
-        .unwrap_or_else(|| panic!("no {suite} family '{name}'"));
-    let (mut passed, mut failures) = (Vec::new(), Vec::new());
-    for p in (self.files)().iter().filter(|p| !self.is_skipped(p)) {
-        // A fixture that does not load is reported by
-        // `check_every_fixture_claimed`: no family can claim it.
-        let Ok(fx) = Fixture::load(p) else { continue };
-        if !family.ops.contains(&fx.op.as_str()) {
-            continue;
-        }
-        match run(&fx) {
-            None => failures.push(format!("{}: no runner for op '{}'", fx.name, fx.op)),
-            Some(Err(e)) => failures.push(e),
-            Some(Ok(got)) => {
-                let errs = compare(&fx, &got);
-                if errs.is_empty() {
-                    passed.push(fx.name.clone());
-                } else {
-                    failures.extend(errs);
+    /// Run every fixture of family `name` through the engine and compare it with
+    /// PyTorch's results; panics naming each fixture that does not match, whose
+    /// op no runner handles, or (when the family claims none) the family itself.
+    pub fn check_family(&self, name: &str) {
+        let suite = self.name;
+        let family = self
+            .families
+            .iter()
+            .find(|f| f.name == name)
+            .unwrap_or_else(|| panic!("no {suite} family '{name}'"));
+        let (mut passed, mut failures) = (Vec::new(), Vec::new());
+        for p in (self.files)().iter().filter(|p| !self.is_skipped(p)) {
+            // A fixture that does not load is reported by
+            // `check_every_fixture_claimed`: no family can claim it.
+            let Ok(fx) = Fixture::load(p) else { continue };
+            if !family.ops.contains(&fx.op.as_str()) {
+                continue;
+            }
+            match run(&fx) {
+                None => failures.push(format!("{}: no runner for op '{}'", fx.name, fx.op)),
+                Some(Err(e)) => failures.push(e),
+                Some(Ok(got)) => {
+                    let errs = compare(&fx, &got);
+                    if errs.is_empty() {
+                        passed.push(fx.name.clone());
+                    } else {
+                        failures.extend(errs);
+                    }
                 }
             }
         }
+        println!(
+            "{suite} {name}: {} fixtures passed: {}",
+            passed.len(),
+            passed.join(", ")
+        );
+        assert!(
+            failures.is_empty(),
+            "{} {suite} failures in family {name}:\n{}",
+            failures.len(),
+            failures.join("\n")
+        );
+        assert!(
+            !passed.is_empty(),
+            "family {name} claims no fixture (ops {:?})",
+            family.ops
+        );
     }
-    println!(
-        "{suite} {name}: {} fixtures passed: {}",
-        passed.len(),
-        passed.join(", ")
-    );
-    assert!(
-        failures.is_empty(),
-        "{} {suite} failures in family {name}:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
-    assert!(
-        !passed.is_empty(),
-        "family {name} claims no fixture (ops {:?})",
-        family.ops
-    );
-}
 
-/// Every fixture file loads and is claimed by exactly one family or listed in
-/// `skipped`; every skipped file exists; every family claims a fixture; and
-/// `tested` (the families that have a `#[test]`) is exactly the families.
-pub fn check_every_fixture_claimed(&self, tested: &[&str]) {
-    let suite = self.name;
-    let mut failures = Vec::new();
-    let names: Vec<&str> = self.families.iter().map(|f| f.name).collect();
-    if tested != names.as_slice() {
-        failures.push(format!(
-            "the tests cover families {tested:?}, the table has {names:?}"
-        ));
-    }
-    let files = (self.files)();
-    let mut claimed: Vec<(&str, usize)> = names.iter().map(|n| (*n, 0)).collect();
-    for p in &files {
-        if self.is_skipped(p) {
-            continue;
+    /// Every fixture file loads and is claimed by exactly one family or listed in
+    /// `skipped`; every skipped file exists; every family claims a fixture; and
+    /// `tested` (the families that have a `#[test]`) is exactly the families.
+    pub fn check_every_fixture_claimed(&self, tested: &[&str]) {
+        let suite = self.name;
+        let mut failures = Vec::new();
+        let names: Vec<&str> = self.families.iter().map(|f| f.name).collect();
+        if tested != names.as_slice() {
+            failures.push(format!(
+                "the tests cover families {tested:?}, the table has {names:?}"
+            ));
         }
-        let fx = match Fixture::load(p) {
-            Ok(f) => f,
-            Err(e) => {
-                failures.push(e);
+        let files = (self.files)();
+        let mut claimed: Vec<(&str, usize)> = names.iter().map(|n| (*n, 0)).collect();
+        for p in &files {
+            if self.is_skipped(p) {
                 continue;
             }
-        };
-        match self.families_of(&fx.op).as_slice() {
-            [one] => claimed.iter_mut().find(|(n, _)| n == one).unwrap().1 += 1,
-            none_or_many => failures.push(format!(
-                "{} (op '{}') is claimed by {} families {none_or_many:?}: add its op to \
+            let fx = match Fixture::load(p) {
+                Ok(f) => f,
+                Err(e) => {
+                    failures.push(e);
+                    continue;
+                }
+            };
+            match self.families_of(&fx.op).as_slice() {
+                [one] => claimed.iter_mut().find(|(n, _)| n == one).unwrap().1 += 1,
+                none_or_many => failures.push(format!(
+                    "{} (op '{}') is claimed by {} families {none_or_many:?}: add its op to \
                  exactly one {suite} family of tests/src/parity/families.rs, or list it as skipped",
-                p.display(),
-                fx.op,
-                none_or_many.len()
-            )),
+                    p.display(),
+                    fx.op,
+                    none_or_many.len()
+                )),
+            }
         }
-    }
-    for (skipped, why) in self.skipped {
-        if !files.iter().any(|p| file_name(p) == *skipped) {
-            failures.push(format!("{skipped} is listed as skipped ({why}) but absent"));
+        for (skipped, why) in self.skipped {
+            if !files.iter().any(|p| file_name(p) == *skipped) {
+                failures.push(format!("{skipped} is listed as skipped ({why}) but absent"));
+            }
         }
-    }
-    for (family, n) in &claimed {
-        if *n == 0 {
-            failures.push(format!("family {family} claims no fixture"));
+        for (family, n) in &claimed {
+            if *n == 0 {
+                failures.push(format!("family {family} claims no fixture"));
+            }
         }
+        let counts: Vec<String> = claimed.iter().map(|(f, n)| format!("{f} {n}")).collect();
+        println!(
+            "{suite}: {} fixture files: {}, skipped {}",
+            files.len(),
+            counts.join(", "),
+            self.skipped.len()
+        );
+        assert!(
+            failures.is_empty(),
+            "{} problems with the {suite} families:\n{}",
+            failures.len(),
+            failures.join("\n")
+        );
     }
-    let counts: Vec<String> = claimed.iter().map(|(f, n)| format!("{f} {n}")).collect();
-    println!(
-        "{suite}: {} fixture files: {}, skipped {}",
-        files.len(),
-        counts.join(", "),
-        self.skipped.len()
-    );
-    assert!(
-        failures.is_empty(),
-        "{} problems with the {suite} families:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
-}
 }

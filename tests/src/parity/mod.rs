@@ -37,7 +37,10 @@ fn is_result_key(k: &str) -> bool {
     k == "out"
         || k.starts_with("grad_") && k != "grad_out"
         || k.starts_with("gg_")
-        || matches!(k, "running_mean" | "running_var" | "param_after" | "penalty")
+        || matches!(
+            k,
+            "running_mean" | "running_var" | "param_after" | "penalty"
+        )
 }
 
 pub struct Fixture {
@@ -207,8 +210,10 @@ impl Fixture {
         targets.push(v);
         names.push("grad_out");
         let second = match s {
-            Some(s) if s.requires_grad() => grad(&[s], &targets, &[], GradOptions::new().allow_unused(true))
-                .map_err(|e| err("second-order grad", e))?,
+            Some(s) if s.requires_grad() => {
+                grad(&[s], &targets, &[], GradOptions::new().allow_unused(true))
+                    .map_err(|e| err("second-order grad", e))?
+            }
             _ => vec![None; targets.len()],
         };
         for ((k, t), g2) in names.iter().zip(&targets).zip(second) {
@@ -245,8 +250,9 @@ pub fn fixtures_dir() -> PathBuf {
 pub fn gradgrad_fixtures_dir() -> PathBuf {
     match std::env::var_os("GRADGRAD_FIXTURES") {
         Some(d) => PathBuf::from(d),
-        None => Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../shared/reference/fixtures-gradgrad"),
+        None => {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/reference/fixtures-gradgrad")
+        }
     }
 }
 

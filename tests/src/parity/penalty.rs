@@ -1,11 +1,13 @@
 //! The whole-penalty fixtures of `make_gradgrad_fixtures.py` (op "penalty"):
 //! a small discriminator D built from the layer list in the metadata, the
 //! gradient of ΣD(x) with respect to its input taken with `create_graph`,
-//! a WGAN-GP or R1 penalty on it, and that penalty's gradients with respect
-//! to D's parameters (a second-order gradient).
+//! a WGAN-GP or R1 penalty on it (`gan::train::penalty`, what training and
+//! the benchmarks use), and that penalty's gradients with respect to D's
+//! parameters (a second-order gradient).
 
 use super::{Fixture, RunResult};
 use autograd::{grad, GradOptions, Var};
+use gan::train::penalty::Penalty;
 use serde_json::Value;
 use std::collections::HashMap;
 use tensor::{Result, Tensor};
@@ -25,8 +27,15 @@ enum Layer {
 impl Layer {
     fn parse(v: &Value) -> std::result::Result<Layer, String> {
         let a = v.as_array().ok_or("a layer is not a list")?;
-        let kind = a.first().and_then(Value::as_str).ok_or("a layer has no kind")?;
-        let num = |i: usize| a.get(i).and_then(Value::as_f64).ok_or(format!("{kind}: argument {i}"));
+        let kind = a
+            .first()
+            .and_then(Value::as_str)
+            .ok_or("a layer has no kind")?;
+        let num = |i: usize| {
+            a.get(i)
+                .and_then(Value::as_f64)
+                .ok_or(format!("{kind}: argument {i}"))
+        };
         Ok(match kind {
             "linear" => Layer::Linear,
             "conv2d" => Layer::Conv2d(num(3)? as usize, num(4)? as usize),
@@ -50,7 +59,9 @@ fn d_forward(layers: &[Layer], params: &[Var], x: &Var) -> Result<Var> {
     let (mut x, mut i) = (x.clone(), 0);
     for layer in layers {
         x = match layer {
-            Layer::Linear => x.flatten_batch()?.linear(&params[i], Some(&params[i + 1]))?,
+            Layer::Linear => x
+                .flatten_batch()?
+                .linear(&params[i], Some(&params[i + 1]))?,
             Layer::Conv2d(s, p) => x.conv2d(&params[i], Some(&params[i + 1]), *s, *p)?,
             Layer::BatchNorm2d => {
                 let c = x.shape()[1];
@@ -67,21 +78,6 @@ fn d_forward(layers: &[Layer], params: &[Var], x: &Var) -> Result<Var> {
     Ok(x)
 }
 
-/// The penalty of `kind` ("gp": λ·mean((‖∇D‖₂ − 1)²); "r1": λ/2·mean(‖∇D‖²))
-/// at `x`, a leaf; its graph runs through D's parameters.
-pub fn penalty(kind: &str, lambda: f64, d: impl Fn(&Var) -> Result<Var>, x: &Var) -> Result<Var> {
-    let d_sum = d(x)?.sum_all()?;
-    let opts = GradOptions::new().create_graph(true);
-    let gx = grad(&[d_sum], std::slice::from_ref(x), &[], opts)?.remove(0);
-    let gx = gx.expect("x is in D's graph").flatten_batch()?;
-    let sq = gx.square()?.sum(&[1], false)?;
-    if kind == "gp" {
-        sq.sqrt()?.add_scalar(-1.0)?.square()?.mean_all()?.mul_scalar(lambda)
-    } else {
-        sq.mean_all()?.mul_scalar(lambda / 2.0)
-    }
-}
-
 fn run_penalty(fx: &Fixture) -> RunResult {
     let err = |e: tensor::Error| format!("{}: {e}", fx.name);
     let kind = fx.params.get("kind").and_then(Value::as_str).unwrap_or("");
@@ -89,6 +85,10 @@ fn run_penalty(fx: &Fixture) -> RunResult {
         return Err(format!("{}: unknown penalty kind '{kind}'", fx.name));
     }
     let lambda = fx.param_f64("lambda", f64::NAN);
+    let penalty = match kind {
+        "gp" => Penalty::WganGp { lambda },
+        _ => Penalty::R1 { gamma: lambda },
+    };
     let layers: Vec<Layer> = fx
         .params
         .get("layers")
@@ -112,11 +112,21 @@ fn run_penalty(fx: &Fixture) -> RunResult {
     } else {
         Var::param(real.data().clone())
     };
-    let pen = penalty(kind, lambda, |x| d_forward(&layers, &params, x), &x).map_err(err)?;
-    let grads = grad(&[pen.clone()], &params, &[], GradOptions::new().allow_unused(true))
+    let pen = penalty
+        .at(&x, |x| d_forward(&layers, &params, x))
         .map_err(err)?;
+    let grads = grad(
+        &[pen.clone()],
+        &params,
+        &[],
+        GradOptions::new().allow_unused(true),
+    )
+    .map_err(err)?;
     let mut res = HashMap::new();
-    res.insert("penalty".to_string(), pen.reshape(&[1]).map_err(err)?.data().clone());
+    res.insert(
+        "penalty".to_string(),
+        pen.reshape(&[1]).map_err(err)?.data().clone(),
+    );
     for (j, (p, g)) in params.iter().zip(grads).enumerate() {
         let g = match g {
             Some(g) => g,

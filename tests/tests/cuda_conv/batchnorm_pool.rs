@@ -1,5 +1,5 @@
 //! Batch norm (both modes, running statistics included) and max_pool2d
-//! (overlapping windows and ties) on the GPU against the CPU.
+//! (overlapping windows and ties, and its gather) on the GPU against the CPU.
 
 use crate::common::{cases, close, compare_runs, fwd_bwd, on, randn, shape_of};
 use autograd::Var;
@@ -81,6 +81,19 @@ fn max_pool2d_matches_cpu_with_overlaps_and_ties() {
                 &fwd_bwd(&tied, Device::Cpu, seed + 1, f),
                 1,
             );
+            // The gather (the scatter's gradient, for second order) reads the
+            // same positions on both devices: equal bit for bit.
+            let u = randn(x, seed + 2);
+            let gathered: Vec<Vec<f32>> = [dev, Device::Cpu]
+                .iter()
+                .map(|&d| {
+                    let (_, idx) = kernels::max_pool2d(&on(&tied[0], d), k, s).unwrap();
+                    let g = kernels::max_pool2d_gather(&on(&u, d), &idx).unwrap();
+                    assert_eq!(g.device(), d, "{what}: gather result's device");
+                    on(&g, Device::Cpu).to_vec_f32().unwrap()
+                })
+                .collect();
+            assert_eq!(gathered[0], gathered[1], "{what}: gather");
         }
     });
 }

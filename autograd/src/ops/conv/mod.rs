@@ -20,9 +20,7 @@ fn conv_inputs(x: &Var, w: &Var, b: Option<&Var>) -> Vec<Var> {
 
 /// The bias gradient, when the op has a bias and it is needed.
 fn bias_grad(c: &crate::var::Ctx<'_>) -> Result<Option<Var>> {
-    c.need(2)
-        .then(|| c.grad.sum(&[0, 2, 3], false))
-        .transpose()
+    c.need(2).then(|| c.grad.sum(&[0, 2, 3], false)).transpose()
 }
 
 impl Var {
@@ -36,7 +34,8 @@ impl Var {
             conv_inputs(self, w, b),
             move |c| {
                 let (x, w, g) = (c.input(0), c.input(1), c.grad);
-                let [dx, dw] = backward::conv2d_grads(x, w, g, stride, padding, [c.need(0), c.need(1)])?;
+                let [dx, dw] =
+                    backward::conv2d_grads(x, w, g, stride, padding, [c.need(0), c.need(1)])?;
                 let mut grads = vec![dx, dw];
                 if c.inputs.len() == 3 {
                     grads.push(bias_grad(c)?);

@@ -92,9 +92,7 @@ impl Var {
     pub fn clamp_backward(&self, g: &Var, lo: f64, hi: f64) -> Result<Var> {
         let op = B::ClampBackward(lo, hi);
         self.fused_backward(g, "clamp_backward", op, move |c| {
-            let gg = c
-                .need(1)
-                .then(|| c.input(0).clamp_backward(c.grad, lo, hi));
+            let gg = c.need(1).then(|| c.input(0).clamp_backward(c.grad, lo, hi));
             Ok([None, gg.transpose()?])
         })
     }

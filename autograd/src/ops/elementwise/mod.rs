@@ -39,9 +39,7 @@ impl Var {
     /// √x elementwise (NaN below 0); gradient g / (2√x).
     pub fn sqrt(&self) -> Result<Var> {
         // d√x = 1/(2√x)
-        self.unary_op("sqrt", U::Sqrt, |c| {
-            c.grad.div(c.output)?.mul_scalar(0.5)
-        })
+        self.unary_op("sqrt", U::Sqrt, |c| c.grad.div(c.output)?.mul_scalar(0.5))
     }
     /// |x| elementwise; gradient g·sign(x), 0 at x = 0 (as PyTorch).
     pub fn abs(&self) -> Result<Var> {
@@ -78,9 +76,7 @@ impl Var {
     /// 1 / (1 + e⁻ˣ) elementwise; gradient σ(1 − σ)·g (from the saved
     /// output).
     pub fn sigmoid(&self) -> Result<Var> {
-        self.unary_op("sigmoid", U::Sigmoid, |c| {
-            c.output.sigmoid_backward(c.grad)
-        })
+        self.unary_op("sigmoid", U::Sigmoid, |c| c.output.sigmoid_backward(c.grad))
     }
     /// x limited to [`lo`, `hi`] (`torch.clamp`); gradient g inside the
     /// bounds (inclusive), 0 outside. An error when `lo > hi` or either is NaN.
@@ -102,9 +98,7 @@ impl Var {
     }
     /// `v`·x elementwise; gradient `v`·g.
     pub fn mul_scalar(&self, v: f64) -> Result<Var> {
-        self.unary_op("mul_scalar", U::MulScalar(v), move |c| {
-            c.grad.mul_scalar(v)
-        })
+        self.unary_op("mul_scalar", U::MulScalar(v), move |c| c.grad.mul_scalar(v))
     }
 
     /// A broadcasting binary op; `rule` maps (a, b, g, needs) to the two
@@ -114,10 +108,7 @@ impl Var {
         other: &Var,
         name: &'static str,
         op: B,
-        rule: impl Fn(&Var, &Var, &Var, [bool; 2]) -> Result<[Option<Var>; 2]>
-            + Send
-            + Sync
-            + 'static,
+        rule: impl Fn(&Var, &Var, &Var, [bool; 2]) -> Result<[Option<Var>; 2]> + Send + Sync + 'static,
     ) -> Result<Var> {
         let z = binary(self.data(), other.data(), op)?;
         Ok(Var::from_op(

@@ -84,20 +84,25 @@ impl Var {
         let y = kernels::bce_with_logits_backward(self.data(), target, g.data())?;
         let t = Var::constant(target.clone());
         let inputs = vec![self.clone(), g.clone()];
-        Ok(Var::from_op("bce_with_logits_backward", y, inputs, move |c| {
-            let (x, g, gg) = (c.input(0), c.input(1), c.grad);
-            let n = x.data().numel();
-            let s = x.sigmoid()?;
-            let dx = c
-                .need(0)
-                .then(|| s.sigmoid_backward(gg)?.mul(g)?.mul_scalar(1.0 / n as f64))
-                .transpose()?;
-            let dg = c
-                .need(1)
-                .then(|| upstream_grad(gg, &s.sub(&t)?, g, n))
-                .transpose()?;
-            Ok(vec![dx, dg])
-        }))
+        Ok(Var::from_op(
+            "bce_with_logits_backward",
+            y,
+            inputs,
+            move |c| {
+                let (x, g, gg) = (c.input(0), c.input(1), c.grad);
+                let n = x.data().numel();
+                let s = x.sigmoid()?;
+                let dx = c
+                    .need(0)
+                    .then(|| s.sigmoid_backward(gg)?.mul(g)?.mul_scalar(1.0 / n as f64))
+                    .transpose()?;
+                let dg = c
+                    .need(1)
+                    .then(|| upstream_grad(gg, &s.sub(&t)?, g, n))
+                    .transpose()?;
+                Ok(vec![dx, dg])
+            },
+        ))
     }
 
     /// MSE's backward, 2g/N·(x − t) with `self` = x: gradients 2g/N·gg for
@@ -130,24 +135,29 @@ impl Var {
         let y = kernels::cross_entropy_backward(self.data(), labels, g.data())?;
         let labels = labels.to_vec();
         let inputs = vec![self.clone(), g.clone()];
-        Ok(Var::from_op("cross_entropy_backward", y, inputs, move |c| {
-            let (x, g, gg) = (c.input(0), c.input(1), c.grad);
-            let n = labels.len();
-            let s = softmax_rows(x)?;
-            let dx = if c.need(0) {
-                let dot = s.mul(gg)?.sum(&[1], true)?;
-                let d = s.mul(&gg.sub(&dot)?)?.mul(g)?;
-                Some(d.mul_scalar(1.0 / n as f64)?)
-            } else {
-                None
-            };
-            let dg = if c.need(1) {
-                let onehot = Var::constant(one_hot(x, &labels)?);
-                Some(upstream_grad(gg, &s.sub(&onehot)?, g, n)?)
-            } else {
-                None
-            };
-            Ok(vec![dx, dg])
-        }))
+        Ok(Var::from_op(
+            "cross_entropy_backward",
+            y,
+            inputs,
+            move |c| {
+                let (x, g, gg) = (c.input(0), c.input(1), c.grad);
+                let n = labels.len();
+                let s = softmax_rows(x)?;
+                let dx = if c.need(0) {
+                    let dot = s.mul(gg)?.sum(&[1], true)?;
+                    let d = s.mul(&gg.sub(&dot)?)?.mul(g)?;
+                    Some(d.mul_scalar(1.0 / n as f64)?)
+                } else {
+                    None
+                };
+                let dg = if c.need(1) {
+                    let onehot = Var::constant(one_hot(x, &labels)?);
+                    Some(upstream_grad(gg, &s.sub(&onehot)?, g, n)?)
+                } else {
+                    None
+                };
+                Ok(vec![dx, dg])
+            },
+        ))
     }
 }
