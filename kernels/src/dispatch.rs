@@ -185,3 +185,45 @@ macro_rules! dispatch2 {
         }
     }};
 }
+
+/// `dispatch3!(op, a, b, c, |sa, sb, sc: T, la, lb, lc| body)` after checking
+/// that the three share a dtype and a device.
+macro_rules! dispatch3 {
+    ($op:expr, $a:expr, $b:expr, $c:expr, |$sa:ident, $sb:ident, $sc:ident : $T:ident, $la:ident, $lb:ident, $lc:ident| $body:expr) => {{
+        let (__a, __b, __c): (&tensor::Tensor, &tensor::Tensor, &tensor::Tensor) = ($a, $b, $c);
+        $crate::dispatch::check_same($op, __a, __b)?;
+        $crate::dispatch::check_same($op, __a, __c)?;
+        let (__ga, __gb, __gc) = (__a.storage(), __b.storage(), __c.storage());
+        let ($la, $lb, $lc) = (__a.layout(), __b.layout(), __c.layout());
+        match (__ga.kind(), __gb.kind(), __gc.kind()) {
+            (
+                tensor::StorageKind::Cpu(tensor::CpuStorage::F32($sa)),
+                tensor::StorageKind::Cpu(tensor::CpuStorage::F32($sb)),
+                tensor::StorageKind::Cpu(tensor::CpuStorage::F32($sc)),
+            ) => {
+                #[allow(dead_code)]
+                type $T = f32;
+                $body
+            }
+            (
+                tensor::StorageKind::Cpu(tensor::CpuStorage::F64($sa)),
+                tensor::StorageKind::Cpu(tensor::CpuStorage::F64($sb)),
+                tensor::StorageKind::Cpu(tensor::CpuStorage::F64($sc)),
+            ) => {
+                #[allow(dead_code)]
+                type $T = f64;
+                $body
+            }
+            // Ops with a CUDA kernel branch to it before reaching this macro.
+            (tensor::StorageKind::Cuda(_), _, _)
+            | (_, tensor::StorageKind::Cuda(_), _)
+            | (_, _, tensor::StorageKind::Cuda(_)) => {
+                return Err($crate::dispatch::no_cuda_kernel(
+                    module_path!(),
+                    __a.device(),
+                ))
+            }
+            _ => unreachable!("dtypes were checked equal"),
+        }
+    }};
+}

@@ -72,5 +72,8 @@ pub use conv::{
 };
 pub mod batchnorm;
 pub mod pool;
-pub use batchnorm::{batch_norm_backward, batch_norm_eval, batch_norm_train, BatchNormSaved};
+pub use batchnorm::{
+    batch_norm_backward, batch_norm_double_backward, batch_norm_eval, batch_norm_train,
+    BatchNormSaved,
+};
 pub use pool::{max_pool2d, max_pool2d_backward, max_pool2d_gather, PoolIndices};

@@ -7,6 +7,14 @@ use kernels::{cat, copy_into, reshape};
 use tensor::{resolve_dim, Error, Result, Tensor};
 
 impl Var {
+    /// The same value as a new node of the graph (gradient g): a handle
+    /// whose gradient is the partial derivative through it alone.
+    pub fn identity(&self) -> Var {
+        Var::from_op("identity", self.data().clone(), vec![self.clone()], |c| {
+            Ok(vec![Some(c.grad.clone())])
+        })
+    }
+
     /// A new shape (a view when the layout allows, else a copy).
     pub fn reshape(&self, shape: &[usize]) -> Result<Var> {
         let y = reshape(self.data(), shape)?;

@@ -165,3 +165,69 @@ extern "C" __global__ void bn_backward_dx_f32(const float* __restrict__ dy,
         dx[i] = k1 * g;
     }
 }
+
+// Batch norm's double backward (see double.rs for the formulas). One block per
+// channel sums, in double, Σg, Σg·x̂, Σu, Σu·x̂ and Σu·g (g = dy, u = the
+// incoming gradient of dx) into sums[k·c + ch], and writes dγ when asked.
+extern "C" __global__ void __launch_bounds__(BN_THREADS)
+    bn_double_sums_f32(const float* __restrict__ dy, const float* __restrict__ u,
+                       const float* __restrict__ x, const float* __restrict__ stats,
+                       float* __restrict__ sums, float* __restrict__ dgamma, BnShape d,
+                       int training) {
+    __shared__ double sh[5][BN_THREADS];
+    const long long ch = blockIdx.x;
+    const long long m = d.n * d.s;
+    const double mu = (double)stats[ch], istd = (double)stats[d.c + ch];
+    double acc[5] = {0.0, 0.0, 0.0, 0.0, 0.0};
+    for (long long i = threadIdx.x; i < m; i += BN_THREADS) {
+        const long long bb = i / d.s, q = i - bb * d.s;
+        const long long at = (bb * d.c + ch) * d.s + q;
+        const double g = (double)dy[at], uu = (double)u[at];
+        const double xhat = ((double)x[at] - mu) * istd;
+        acc[0] += g;
+        acc[1] += g * xhat;
+        acc[2] += uu;
+        acc[3] += uu * xhat;
+        acc[4] += uu * g;
+    }
+    for (int k = 0; k < 5; ++k) sh[k][threadIdx.x] = acc[k];
+    __syncthreads();
+    for (int half = BN_THREADS / 2; half > 0; half >>= 1) {
+        if (threadIdx.x < half) {
+            for (int k = 0; k < 5; ++k) sh[k][threadIdx.x] += sh[k][threadIdx.x + half];
+        }
+        __syncthreads();
+    }
+    if (threadIdx.x == 0) {
+        for (int k = 0; k < 5; ++k) sums[k * d.c + ch] = (float)sh[k][0];
+        if (dgamma) {
+            const double md = (double)m;
+            const double gm = sh[0][0] / md, c = sh[1][0] / md, um = sh[2][0] / md;
+            const double v = sh[3][0] / md, w = sh[4][0] / md;
+            dgamma[ch] = (float)(training ? istd * md * (w - gm * um - c * v) : istd * sh[4][0]);
+        }
+    }
+}
+
+// dx = −γs²·(x̂·(w − ḡū − 3c·v) + v·(g − ḡ) + c·(u − ū)) in training.
+extern "C" __global__ void bn_double_dx_f32(const float* __restrict__ dy,
+                                            const float* __restrict__ u,
+                                            const float* __restrict__ x,
+                                            const float* __restrict__ stats,
+                                            const float* __restrict__ sums,
+                                            const float* __restrict__ gamma, long long g_stride,
+                                            float* __restrict__ dx, BnShape d) {
+    const long long total = d.n * d.c * d.s;
+    const float inv_m = 1.0f / (float)(d.n * d.s);
+    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < total;
+         i += (long long)gridDim.x * blockDim.x) {
+        const long long ch = (i / d.s) % d.c;
+        const float s = stats[d.c + ch];
+        const float gm = sums[ch] * inv_m, c = sums[d.c + ch] * inv_m;
+        const float um = sums[2 * d.c + ch] * inv_m, v = sums[3 * d.c + ch] * inv_m;
+        const float w = sums[4 * d.c + ch] * inv_m;
+        const float k = -(gamma ? gamma[ch * g_stride] : 1.0f) * s * s;
+        const float xhat = (x[i] - stats[ch]) * s;
+        dx[i] = k * (xhat * (w - gm * um - 3.0f * c * v) + v * (dy[i] - gm) + c * (u[i] - um));
+    }
+}

@@ -254,3 +254,65 @@ unsafe fn affine_row_avx2<T: Element>(
 ) {
     affine_row(s, a, b, kt, o)
 }
+
+/// out[n, c, s] = a·k[c].0 + b·k[c].1 + (x − k[c].2)·k[c].3 + k[c].4: batch
+/// norm's double-backward dx, from g, the incoming gradient and x.
+pub(crate) fn affine3<T: Element>(d: Ncs, a: &[T], b: &[T], x: &[T], k: &[[f64; 5]]) -> Vec<T> {
+    let row = d.c * d.s;
+    let mut out = vec![T::ZERO; d.n * row];
+    if row == 0 {
+        return out;
+    }
+    let kt: Vec<[T; 5]> = k.iter().map(|v| v.map(T::from_f64)).collect();
+    let fill = |(i, o): (usize, &mut [T])| {
+        let r = i * row..(i + 1) * row;
+        let (a, b, x) = (&a[r.clone()], &b[r.clone()], &x[r]);
+        #[cfg(target_arch = "x86_64")]
+        if crate::elementwise::strided::has_avx2() {
+            // SAFETY: the CPU has the features affine3_row_avx2 was compiled for.
+            return unsafe { affine3_row_avx2(d.s, a, b, x, &kt, o) };
+        }
+        affine3_row(d.s, a, b, x, &kt, o)
+    };
+    let min_rows = (PARALLEL_THRESHOLD / row).max(1);
+    if d.n * row >= PARALLEL_THRESHOLD {
+        out.par_chunks_mut(row)
+            .with_min_len(min_rows)
+            .enumerate()
+            .for_each(fill);
+    } else {
+        out.chunks_mut(row).enumerate().for_each(fill);
+    }
+    out
+}
+
+/// One row [c, s] of `affine3`.
+#[inline(always)]
+fn affine3_row<T: Element>(s: usize, a: &[T], b: &[T], x: &[T], kt: &[[T; 5]], o: &mut [T]) {
+    for (ch, kc) in kt.iter().enumerate() {
+        let r = ch * s..(ch + 1) * s;
+        let [k0, k1, mean, k3, k4] = *kc;
+        let rows = o[r.clone()]
+            .iter_mut()
+            .zip(&a[r.clone()])
+            .zip(&b[r.clone()])
+            .zip(&x[r]);
+        for (((y, &av), &bv), &xv) in rows {
+            *y = av * k0 + bv * k1 + (xv - mean) * k3 + k4;
+        }
+    }
+}
+
+// `affine3_row` with 8-wide f32 vectors.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn affine3_row_avx2<T: Element>(
+    s: usize,
+    a: &[T],
+    b: &[T],
+    x: &[T],
+    kt: &[[T; 5]],
+    o: &mut [T],
+) {
+    affine3_row(s, a, b, x, kt, o)
+}

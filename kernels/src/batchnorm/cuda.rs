@@ -265,3 +265,67 @@ pub(crate) fn backward(
     drop(sums);
     Ok((dx, dgamma.map(|t| t.0), dbeta.map(|t| t.0)))
 }
+
+/// Batch norm's double backward on a GPU: (dx in training, dγ), each only
+/// when `need` asks for it (see double.rs).
+pub(crate) fn double_backward(
+    x: &Tensor,
+    weight: Option<&Tensor>,
+    dy: &Tensor,
+    ggx: &Tensor,
+    saved: &BatchNormSaved,
+    need: [bool; 2],
+) -> Result<(Option<Tensor>, Option<Tensor>)> {
+    let op = "batch_norm_double_backward";
+    let d = shape_of(op, x)?;
+    let c = d.c as usize;
+    let stats = saved.device_stats.as_ref().ok_or_else(|| {
+        Error::invalid(op, "the forward ran on the CPU but the backward on a GPU")
+    })?;
+    if stats.shape() != [2, c] {
+        return Err(Error::arg(
+            op,
+            x.shape(),
+            format!("saved statistics are for {} channels", stats.shape()[1]),
+        ));
+    }
+    let (dev, _) = operand(op, x)?;
+    let pstats = operand_on(op, &contiguous(stats)?, &dev)?;
+    let (pg, gs) = per_channel(op, "weight", weight, x, &dev)?;
+    let (xc, gc, uc) = (contiguous(x)?, contiguous(dy)?, contiguous(ggx)?);
+    let px = operand_on(op, &xc, &dev)?;
+    let (pdy, pu) = (operand_on(op, &gc, &dev)?, operand_on(op, &uc, &dev)?);
+    let dgamma = need[1].then(|| output(&dev, &[c])).transpose()?;
+    let sums = CudaStorage::alloc(&dev, 5 * c)?;
+    let psums = sums.device_ptr();
+    let training = i32::from(saved.training);
+    if c > 0 {
+        let pdg = dgamma.as_ref().map_or(0, |t| t.1);
+        launch!(
+            op,
+            &dev,
+            source(),
+            "bn_double_sums_f32",
+            per_channel_cfg(c),
+            [pdy, pu, px, pstats, psums, pdg, d, training]
+        );
+    }
+    let dx = if need[0] && saved.training {
+        let (dx, pdx) = output(&dev, x.shape())?;
+        if x.numel() > 0 {
+            launch!(
+                op,
+                &dev,
+                source(),
+                "bn_double_dx_f32",
+                grid(&dev, x.numel(), BLOCK),
+                [pdy, pu, px, pstats, psums, pg, gs, pdx, d]
+            );
+        }
+        Some(dx)
+    } else {
+        None
+    };
+    drop(sums);
+    Ok((dx, dgamma.map(|t| t.0)))
+}

@@ -12,6 +12,9 @@
 
 mod cpu;
 pub(crate) mod cuda;
+mod double;
+
+pub use double::batch_norm_double_backward;
 
 use crate::copy::contiguous;
 use crate::dispatch::check_same;

@@ -116,7 +116,7 @@ fn run_penalty(fx: &Fixture) -> RunResult {
         .at(&x, |x| d_forward(&layers, &params, x))
         .map_err(err)?;
     let grads = grad(
-        &[pen.clone()],
+        std::slice::from_ref(&pen),
         &params,
         &[],
         GradOptions::new().allow_unused(true),

@@ -9,6 +9,7 @@ mod backward;
 
 use crate::Var;
 use kernels::{batch_norm_eval, batch_norm_train};
+use std::sync::Arc;
 use tensor::{Result, Tensor};
 
 impl Var {
@@ -32,6 +33,7 @@ impl Var {
         } else {
             batch_norm_eval(x, w, b, running_mean, running_var, eps)?
         };
+        let saved = Arc::new(saved);
         let inputs = vec![self.clone(), weight.clone(), bias.clone()];
         Ok(Var::from_op("batch_norm", y, inputs, move |c| {
             let need = [c.need(0), c.need(1), c.need(2)];

@@ -22,6 +22,22 @@ fn kernel_of(w: &Var) -> (usize, usize) {
     (s[2], s[3])
 }
 
+/// The output_padding that makes conv_transpose2d of `dy` (with w's kernel)
+/// as large as `input_shape`, when it is one number for both dimensions.
+fn transposed_padding(
+    dy: &Var,
+    w: &Var,
+    input_shape: &[usize],
+    s: usize,
+    p: usize,
+) -> Option<usize> {
+    let (kh, kw) = kernel_of(w);
+    let pad = |i: usize, out: usize, k: usize| (i + 2 * p).checked_sub((out - 1) * s + k);
+    let op_h = pad(input_shape[2], dy.shape()[2], kh)?;
+    let op_w = pad(input_shape[3], dy.shape()[3], kw)?;
+    (op_h == op_w).then_some(op_h)
+}
+
 /// conv2d's (dx, dw) for the output gradient `g`: the fused kernel when
 /// nothing is recorded, the two ops below when it is.
 pub(super) fn conv2d_grads(
@@ -103,6 +119,22 @@ impl Var {
             vec![self.clone(), w.clone()],
             move |c| {
                 let (dy, w, gg) = (c.input(0), c.input(1), c.grad);
+                // Unrecorded, one kernel computes both: it is conv_transpose2d's
+                // backward, and shares the im2col of gg.
+                let op = transposed_padding(dy, w, c.output.shape(), s, p);
+                if let (false, Some(op)) = (is_grad_enabled(), op) {
+                    let (d_dy, d_w) = kernels::conv_transpose2d_backward(
+                        dy.data(),
+                        w.data(),
+                        gg.data(),
+                        s,
+                        p,
+                        op,
+                        c.need(0),
+                        c.need(1),
+                    )?;
+                    return Ok(vec![d_dy.map(Var::constant), d_w.map(Var::constant)]);
+                }
                 let d_dy = c.need(0).then(|| gg.conv2d(w, None, s, p)).transpose()?;
                 let d_w = c
                     .need(1)
