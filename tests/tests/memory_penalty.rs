@@ -57,7 +57,7 @@ fn penalty_memory_is_flat_across_1000_steps() {
             .linear(&w3, None)
     };
     let penalty = Penalty::WganGp { lambda: 10.0 };
-    let mut step = |i: u64| -> f64 {
+    let step = |i: u64| -> f64 {
         let x = penalty
             .leaf(&real, &fake, &mut StdRng::seed_from_u64(i))
             .unwrap();
