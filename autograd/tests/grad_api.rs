@@ -2,6 +2,9 @@
 //! `torch.autograd.grad` and `backward(retain_graph=...)`: what they return,
 //! what they accumulate, when the graph is kept, and the errors.
 
+// `&[x.clone()]` reads as the list of inputs it is.
+#![allow(clippy::cloned_ref_to_slice_refs)]
+
 use autograd::{grad, BackwardOptions, GradOptions, Tensor, Var};
 
 fn t(v: &[f64]) -> Tensor {
