@@ -116,7 +116,13 @@ fn an_input_in_the_graph_gets_zeros_when_no_gradient_reaches_it() {
     // returned as zeros (PyTorch's zeros_like), not as an unused input
     let x = Var::param(t(&[1.0, -1.0]));
     let y = x.relu().unwrap().sum_all().unwrap();
-    let gx = grad(&[y], &[x.clone()], &[], GradOptions::new().create_graph(true)).unwrap();
+    let gx = grad(
+        &[y],
+        &[x.clone()],
+        &[],
+        GradOptions::new().create_graph(true),
+    )
+    .unwrap();
     // relu_backward(x, g) is an op of x: its result is in x's graph
     let gx = gx[0].clone().unwrap();
     assert!(gx.requires_grad());

@@ -1,13 +1,14 @@
 //! `benches --device cuda` runs its CUDA path: on the GPU where there is one,
 //! else on the CUDA simulator (GAN_RS_CUDASIM, set for the child process),
-//! where the times mean nothing. One case of each op family and a training
-//! step, so that the test stays short on the simulator; the full table is
+//! where the times mean nothing. One case of each op family, a training
+//! step and a gradient penalty, so that the test stays short on the simulator; the full table is
 //! tools/gpu_check.sh's job on a real GPU. `GAN_RS_CUDA_TESTS=skip` skips it.
 
 use std::process::Command;
 
 const CASES: &str = "linear/100x64->256,relu/,bce/128,batchnorm2d/128x112x4x4,\
-                     conv2d/dcgan28/128x112x3x3,conv_transpose2d/dcgan28/128x100x1x1,train_step/mlp-small";
+                     conv2d/dcgan28/128x112x3x3,conv_transpose2d/dcgan28/128x100x1x1,train_step/mlp-small,\
+                     penalty/gp/mlp";
 
 #[test]
 fn benches_time_one_case_of_each_family_on_cuda() {
