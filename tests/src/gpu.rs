@@ -1,9 +1,10 @@
 //! Helpers of the CUDA tests: choosing the GPU or the CUDA simulator,
 //! comparing device results with CPU ones, and the optimiser fixtures.
 
-use crate::parity::{fixtures_dir, Fixture, ATOL, RTOL};
+use crate::parity::{compare, fixtures_dir, run, Fixture, ATOL, RTOL};
 use kernels::{adam_step, sgd_step, AdamHyper, SgdHyper};
 use std::io::Write as _;
+use std::path::PathBuf;
 use std::sync::{OnceLock, RwLock};
 use tensor::{DType, Device, Tensor};
 
@@ -187,4 +188,47 @@ pub fn optim_fixtures() -> Vec<Fixture> {
         .collect();
     paths.sort();
     paths.iter().map(|p| Fixture::load(p).unwrap()).collect()
+}
+
+/// The fixture's tensors moved to `device`.
+pub fn fixture_on(mut fx: Fixture, device: Device) -> Fixture {
+    for t in fx.tensors.values_mut() {
+        *t = t
+            .clone()
+            .to_device(device)
+            .expect("upload a fixture tensor");
+    }
+    fx
+}
+
+/// Run each fixture of `paths` that `keep` selects with its tensors on `dev`:
+/// the names of those that ran, and every failure (a result off PyTorch's,
+/// a result that came back on another device, no runner).
+pub fn run_fixtures_on(
+    dev: Device,
+    paths: &[PathBuf],
+    keep: impl Fn(&Fixture) -> bool,
+) -> (Vec<String>, Vec<String>) {
+    let (mut ran, mut failures) = (Vec::new(), Vec::new());
+    for p in paths {
+        let fx = Fixture::load(p).expect("load fixture");
+        if !keep(&fx) {
+            continue;
+        }
+        let fx = fixture_on(fx, dev);
+        match run(&fx) {
+            Some(Ok(got)) => {
+                for (k, t) in &got {
+                    if t.device() != dev {
+                        failures.push(format!("{}: '{k}' came back on {}", fx.name, t.device()));
+                    }
+                }
+                failures.extend(compare(&fx, &got));
+                ran.push(fx.name.clone());
+            }
+            Some(Err(e)) => failures.push(e),
+            None => failures.push(format!("{}: no runner", fx.name)),
+        }
+    }
+    (ran, failures)
 }

@@ -107,13 +107,17 @@ pub fn gradcheck(
             }
         }
     }
+    report(errors)
+}
+
+/// Ok for no mismatch, else the first five and their count.
+fn report(mut errors: Vec<String>) -> std::result::Result<(), String> {
     if errors.is_empty() {
-        Ok(())
-    } else {
-        let n = errors.len();
-        errors.truncate(5);
-        Err(format!("{} ({n} mismatches)", errors.join("\n")))
+        return Ok(());
     }
+    let n = errors.len();
+    errors.truncate(5);
+    Err(format!("{} ({n} mismatches)", errors.join("\n")))
 }
 
 /// Run many named checks and fail once, listing every failing op.
@@ -250,13 +254,7 @@ pub fn higher_order_check(
             }
         }
     }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        let n = errors.len();
-        errors.truncate(5);
-        Err(format!("{} ({n} mismatches)", errors.join("\n")))
-    }
+    report(errors)
 }
 
 /// Second-order check: [`higher_order_check`] of order 2.

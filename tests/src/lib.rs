@@ -3,4 +3,5 @@
 
 pub mod gpu;
 pub mod gradcheck;
+pub mod op_cases;
 pub mod parity;

@@ -3,8 +3,10 @@
 //! to the same tolerances as on the CPU. Skips, saying why, without a GPU.
 
 use tensor::Device;
-use tests::gpu::{check_close, for_each_cuda_device, optim_fixtures, run_optim_fixture};
-use tests::parity::{compare, fixtures_dir, run, Fixture};
+use tests::gpu::{
+    check_close, for_each_cuda_device, optim_fixtures, run_fixtures_on, run_optim_fixture,
+};
+use tests::parity::fixtures_dir;
 
 /// Ops whose fixtures run on CUDA.
 const CUDA_OPS: &[&str] = &[
@@ -29,16 +31,6 @@ const CUDA_OPS: &[&str] = &[
     "mean",
 ];
 
-fn to_device(mut fx: Fixture, device: Device) -> Fixture {
-    for t in fx.tensors.values_mut() {
-        *t = t
-            .clone()
-            .to_device(device)
-            .expect("upload a fixture tensor");
-    }
-    fx
-}
-
 #[test]
 fn parity_fixtures_on_cuda() {
     for_each_cuda_device(|dev| {
@@ -48,31 +40,7 @@ fn parity_fixtures_on_cuda() {
             .filter(|p| p.extension().is_some_and(|x| x == "safetensors"))
             .collect();
         paths.sort();
-        let (mut ran, mut failures) = (Vec::new(), Vec::new());
-        for p in &paths {
-            let fx = Fixture::load(p).expect("load fixture");
-            if !CUDA_OPS.contains(&fx.op.as_str()) {
-                continue;
-            }
-            let fx = to_device(fx, dev);
-            match run(&fx) {
-                Some(Ok(got)) => {
-                    for (k, t) in &got {
-                        if t.device() != dev {
-                            failures.push(format!(
-                                "{}: '{k}' came back on {}",
-                                fx.name,
-                                t.device()
-                            ));
-                        }
-                    }
-                    failures.extend(compare(&fx, &got));
-                    ran.push(fx.name.clone());
-                }
-                Some(Err(e)) => failures.push(e),
-                None => failures.push(format!("{}: no runner", fx.name)),
-            }
-        }
+        let (ran, failures) = run_fixtures_on(dev, &paths, |fx| CUDA_OPS.contains(&fx.op.as_str()));
         println!("cuda parity: {} fixtures: {}", ran.len(), ran.join(", "));
         assert!(ran.len() >= 14, "expected the core fixtures, ran {ran:?}");
         assert!(failures.is_empty(), "{}", failures.join("\n"));

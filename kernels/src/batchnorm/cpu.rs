@@ -194,12 +194,8 @@ pub(crate) fn grad_sums<T: Element>(d: Ncs, g: &[T], x: &[T], mean: &[f64]) -> V
 /// the backward dx = g·k₁ + (x − mean)·k₂ + k₃ are both this shape.
 pub(crate) fn affine<T: Element>(d: Ncs, a: Option<&[T]>, b: &[T], k: &[[f64; 4]]) -> Vec<T> {
     let row = d.c * d.s;
-    let mut out = vec![T::ZERO; d.n * row];
-    if row == 0 {
-        return out;
-    }
     let kt: Vec<[T; 4]> = k.iter().map(|v| v.map(T::from_f64)).collect();
-    let fill = |(i, o): (usize, &mut [T])| {
+    by_rows(d, |i, o| {
         let a = a.map(|a| &a[i * row..(i + 1) * row]);
         #[cfg(target_arch = "x86_64")]
         if crate::elementwise::strided::has_avx2() {
@@ -207,15 +203,27 @@ pub(crate) fn affine<T: Element>(d: Ncs, a: Option<&[T]>, b: &[T], k: &[[f64; 4]
             return unsafe { affine_row_avx2(d.s, a, &b[i * row..(i + 1) * row], &kt, o) };
         }
         affine_row(d.s, a, &b[i * row..(i + 1) * row], &kt, o)
-    };
+    })
+}
+
+/// A new [n, c, s] buffer, each of its n rows filled by `fill(i, row)`, in
+/// parallel when the buffer is large.
+fn by_rows<T: Element>(d: Ncs, fill: impl Fn(usize, &mut [T]) + Sync) -> Vec<T> {
+    let row = d.c * d.s;
+    let mut out = vec![T::ZERO; d.n * row];
+    if row == 0 {
+        return out;
+    }
     let min_rows = (PARALLEL_THRESHOLD / row).max(1);
     if d.n * row >= PARALLEL_THRESHOLD {
         out.par_chunks_mut(row)
             .with_min_len(min_rows)
             .enumerate()
-            .for_each(fill);
+            .for_each(|(i, o)| fill(i, o));
     } else {
-        out.chunks_mut(row).enumerate().for_each(fill);
+        out.chunks_mut(row)
+            .enumerate()
+            .for_each(|(i, o)| fill(i, o));
     }
     out
 }
@@ -259,12 +267,8 @@ unsafe fn affine_row_avx2<T: Element>(
 /// norm's double-backward dx, from g, the incoming gradient and x.
 pub(crate) fn affine3<T: Element>(d: Ncs, a: &[T], b: &[T], x: &[T], k: &[[f64; 5]]) -> Vec<T> {
     let row = d.c * d.s;
-    let mut out = vec![T::ZERO; d.n * row];
-    if row == 0 {
-        return out;
-    }
     let kt: Vec<[T; 5]> = k.iter().map(|v| v.map(T::from_f64)).collect();
-    let fill = |(i, o): (usize, &mut [T])| {
+    by_rows(d, |i, o| {
         let r = i * row..(i + 1) * row;
         let (a, b, x) = (&a[r.clone()], &b[r.clone()], &x[r]);
         #[cfg(target_arch = "x86_64")]
@@ -273,17 +277,7 @@ pub(crate) fn affine3<T: Element>(d: Ncs, a: &[T], b: &[T], x: &[T], k: &[[f64; 
             return unsafe { affine3_row_avx2(d.s, a, b, x, &kt, o) };
         }
         affine3_row(d.s, a, b, x, &kt, o)
-    };
-    let min_rows = (PARALLEL_THRESHOLD / row).max(1);
-    if d.n * row >= PARALLEL_THRESHOLD {
-        out.par_chunks_mut(row)
-            .with_min_len(min_rows)
-            .enumerate()
-            .for_each(fill);
-    } else {
-        out.chunks_mut(row).enumerate().for_each(fill);
-    }
-    out
+    })
 }
 
 /// One row [c, s] of `affine3`.

@@ -202,17 +202,14 @@ pub(crate) fn eval(
     Ok((y, saved(stats, false)))
 }
 
-/// (dx, dγ, dβ), each only when `need` asks for it.
-pub(crate) fn backward(
-    x: &Tensor,
-    weight: Option<&Tensor>,
-    dy: &Tensor,
+/// x's device and the device pointer of the [2, C] statistics a GPU forward
+/// saved; an error when the forward ran on the CPU or for other channels.
+fn saved_stats(
+    op: &'static str,
     saved: &BatchNormSaved,
-    need: [bool; 3],
-) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
-    let op = "batch_norm_backward";
-    let d = shape_of(op, x)?;
-    let c = d.c as usize;
+    x: &Tensor,
+    c: usize,
+) -> Result<(Arc<CudaDevice>, u64)> {
     let stats = saved.device_stats.as_ref().ok_or_else(|| {
         Error::invalid(op, "the forward ran on the CPU but the backward on a GPU")
     })?;
@@ -225,6 +222,21 @@ pub(crate) fn backward(
     }
     let (dev, _) = operand(op, x)?;
     let pstats = operand_on(op, &contiguous(stats)?, &dev)?;
+    Ok((dev, pstats))
+}
+
+/// (dx, dγ, dβ), each only when `need` asks for it.
+pub(crate) fn backward(
+    x: &Tensor,
+    weight: Option<&Tensor>,
+    dy: &Tensor,
+    saved: &BatchNormSaved,
+    need: [bool; 3],
+) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+    let op = "batch_norm_backward";
+    let d = shape_of(op, x)?;
+    let c = d.c as usize;
+    let (dev, pstats) = saved_stats(op, saved, x, c)?;
     let (pg, gs) = per_channel(op, "weight", weight, x, &dev)?;
     let (xc, gc) = (contiguous(x)?, contiguous(dy)?);
     let (px, pdy) = (operand_on(op, &xc, &dev)?, operand_on(op, &gc, &dev)?);
@@ -279,18 +291,7 @@ pub(crate) fn double_backward(
     let op = "batch_norm_double_backward";
     let d = shape_of(op, x)?;
     let c = d.c as usize;
-    let stats = saved.device_stats.as_ref().ok_or_else(|| {
-        Error::invalid(op, "the forward ran on the CPU but the backward on a GPU")
-    })?;
-    if stats.shape() != [2, c] {
-        return Err(Error::arg(
-            op,
-            x.shape(),
-            format!("saved statistics are for {} channels", stats.shape()[1]),
-        ));
-    }
-    let (dev, _) = operand(op, x)?;
-    let pstats = operand_on(op, &contiguous(stats)?, &dev)?;
+    let (dev, pstats) = saved_stats(op, saved, x, c)?;
     let (pg, gs) = per_channel(op, "weight", weight, x, &dev)?;
     let (xc, gc, uc) = (contiguous(x)?, contiguous(dy)?, contiguous(ggx)?);
     let px = operand_on(op, &xc, &dev)?;

@@ -14,7 +14,9 @@
 //! (in f64) and one elementwise pass, on the CPU and on a GPU.
 
 use super::cpu::{affine3, grad_sums, Ncs};
-use super::{batch_norm_backward, cuda, layout_of, per_channel, tensor_of, BatchNormSaved};
+use super::{
+    batch_norm_backward, check_saved, cuda, layout_of, per_channel, tensor_of, BatchNormSaved,
+};
 use crate::copy::contiguous;
 use tensor::{Error, Result, Tensor};
 
@@ -86,13 +88,7 @@ fn cpu_double(
     need: [bool; 2],
 ) -> Result<(Option<Tensor>, Option<Tensor>)> {
     let op = "batch_norm_double_backward";
-    if saved.mean.len() != d.c || saved.inv_std.len() != d.c {
-        return Err(Error::arg(
-            op,
-            x.shape(),
-            format!("saved statistics are for {} channels", saved.mean.len()),
-        ));
-    }
+    check_saved(op, saved, x, d.c)?;
     let gamma = per_channel(op, "weight", weight, x, d.c, 1.0)?;
     let (xc, gc, uc) = (contiguous(x)?, contiguous(dy)?, contiguous(ggx)?);
     let (mean, istd) = (&saved.mean, &saved.inv_std);

@@ -77,6 +77,18 @@ fn per_channel(
     }
 }
 
+/// An error unless a CPU forward saved statistics for `c` channels.
+fn check_saved(op: &'static str, saved: &BatchNormSaved, x: &Tensor, c: usize) -> Result<()> {
+    if saved.mean.len() != c || saved.inv_std.len() != c {
+        return Err(Error::arg(
+            op,
+            x.shape(),
+            format!("saved statistics are for {} channels", saved.mean.len()),
+        ));
+    }
+    Ok(())
+}
+
 fn tensor_of(v: &[f64], dtype: DType) -> Result<Tensor> {
     match dtype {
         DType::F32 => Tensor::from_vec(v.iter().map(|&x| x as f32).collect::<Vec<_>>(), &[v.len()]),
@@ -243,13 +255,7 @@ pub fn batch_norm_backward(
     if x.device().is_cuda() {
         return cuda::backward(x, weight, dy, saved, need);
     }
-    if saved.mean.len() != d.c || saved.inv_std.len() != d.c {
-        return Err(Error::arg(
-            op,
-            x.shape(),
-            format!("saved statistics are for {} channels", saved.mean.len()),
-        ));
-    }
+    check_saved(op, saved, x, d.c)?;
     let gamma = per_channel(op, "weight", weight, x, d.c, 1.0)?;
     let (xc, gc) = (contiguous(x)?, contiguous(dy)?);
     let (mean, istd) = (&saved.mean, &saved.inv_std);
