@@ -227,6 +227,17 @@ pub struct TrainArgs {
     #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = value_parser!(u64).range(1..=100_000))]
     pub eval_every: Option<u64>,
 
+    /// Write TensorBoard event files into the run folder: losses, D's outputs
+    /// and their histograms at every log row, the sample grid every epoch, the
+    /// evaluation's figures, the settings (on by default; `tensorboard --logdir
+    /// runs` then shows every run, live)
+    #[arg(long, overrides_with = "no_tensorboard")]
+    pub tensorboard: bool,
+
+    /// Do not write TensorBoard event files
+    #[arg(long, overrides_with = "tensorboard")]
+    pub no_tensorboard: bool,
+
     /// Behave as if Ctrl-C came after N steps of this process (for tests)
     #[arg(long, hide = true, value_name = "N")]
     pub interrupt_after: Option<u64>,
@@ -325,6 +336,7 @@ impl TrainArgs {
                 .cache_limit
                 .unwrap_or(datasets::folder::DEFAULT_CACHE_LIMIT),
             eval_every: self.eval_every,
+            tensorboard: !self.no_tensorboard,
             quiet: self.quiet,
             interrupt_after: self.interrupt_after,
         }

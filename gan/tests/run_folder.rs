@@ -76,6 +76,16 @@ fn a_fresh_run_refuses_a_folder_with_a_checkpoint() {
     );
     let log = String::from_utf8(after["log.csv"].clone()).unwrap();
     assert_eq!(log.lines().count(), 2, "the new run's log only: {log}");
+    let events = |files: &BTreeMap<String, Vec<u8>>| -> Vec<String> {
+        files
+            .keys()
+            .filter(|n| n.starts_with("events.out.tfevents."))
+            .cloned()
+            .collect()
+    };
+    let (old, new) = (events(&before), events(&after));
+    assert_eq!((old.len(), new.len()), (1, 1), "{old:?} {new:?}");
+    assert_ne!(old, new, "the old run's TensorBoard events are gone");
 
     // Resuming is not a fresh run: --overwrite does not go with it.
     let o = gan(&["train", "--resume", p(&run), "--overwrite", "--quiet"]);

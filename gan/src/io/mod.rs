@@ -1,11 +1,13 @@
 //! Everything a run writes or reads besides the data sets: checkpoints, IDX
-//! sample files, PNG grids, the loss plot and the CSV log.
+//! sample files, PNG grids, the loss plot, the CSV log and TensorBoard's
+//! event files.
 
 pub mod checkpoint;
 pub mod csv;
 pub mod grid;
 #[cfg(feature = "plot")]
 pub mod plot;
+pub mod tensorboard;
 
 use crate::error::{Error, Result};
 use std::io::Write;

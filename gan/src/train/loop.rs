@@ -28,8 +28,9 @@ pub struct Outcome {
 
 /// Train as `o` says: a new run, or the continuation of a run folder. The
 /// folder gets log.csv, real_images.png, a sample grid per epoch, losses.png
-/// (with the `plot` feature), eval.csv and frechet.png (with `eval_every`) and
-/// the checkpoint after every epoch and on Ctrl-C (`Error::Interrupted`).
+/// (with the `plot` feature), eval.csv and frechet.png (with `eval_every`), a
+/// TensorBoard event file (with `tensorboard`) and the checkpoint after every
+/// epoch and on Ctrl-C (`Error::Interrupted`).
 pub fn train(o: &TrainOptions) -> Result<Outcome> {
     let opening = Opening::new(o)?;
     let data = opening.open_data(o)?;
@@ -55,6 +56,10 @@ pub fn train(o: &TrainOptions) -> Result<Outcome> {
         obs.push(Box::new(observe::EvalObserver::open(
             &dir, every, &t, !o.quiet,
         )?));
+    }
+    // After the grids and the evaluation, whose files it reads.
+    if o.tensorboard {
+        obs.push(Box::new(observe::TensorBoard::open(&dir, fresh, &t)?));
     }
     obs.push(Box::new(observe::Checkpoints::new(&dir)));
     obs.push(Box::new(observe::Interrupt::new(o.interrupt_after)));

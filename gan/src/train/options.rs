@@ -109,6 +109,8 @@ pub struct TrainOptions {
     pub cache_limit: u64,
     /// Evaluate the generator every N epochs (and after the last).
     pub eval_every: Option<u64>,
+    /// Write a TensorBoard event file into the run folder.
+    pub tensorboard: bool,
     /// No progress bars or progress messages; one line per epoch only.
     pub quiet: bool,
     /// Stop as on Ctrl-C after this many steps of this process (for tests).
@@ -141,6 +143,7 @@ impl TrainOptions {
             channels: None,
             cache_limit: datasets::folder::DEFAULT_CACHE_LIMIT,
             eval_every: None,
+            tensorboard: true,
             quiet: false,
             interrupt_after: None,
         }

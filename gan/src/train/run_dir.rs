@@ -28,6 +28,7 @@ pub fn is_run_file(name: &str) -> bool {
         .and_then(|n| n.strip_suffix(".png"))
         .is_some_and(|n| n.len() >= 3 && n.bytes().all(|b| b.is_ascii_digit()));
     sample_grid
+        || crate::io::tensorboard::is_event_file(name)
         || [
             G_FILE, D_FILE, STATE_FILE, CSV_FILE, PLOT_FILE, REAL_FILE, EVAL_CSV, EVAL_PLOT,
         ]
@@ -94,6 +95,7 @@ mod tests {
             "samples_epoch_007.png",
             "samples_epoch_1234.png",
             "frechet.png",
+            "events.out.tfevents.1765000000.host.42",
         ] {
             assert!(is_run_file(f), "{f}");
         }

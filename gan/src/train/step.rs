@@ -104,6 +104,9 @@ pub struct Gan {
     /// Where the parameters live and the step computes.
     pub device: Device,
     targets: Option<Targets>,
+    /// D's outputs on the last step's real and fake batches (as D returned
+    /// them, on the device), for histograms.
+    last_d: Option<(Tensor, Tensor)>,
 }
 
 impl Gan {
@@ -167,6 +170,7 @@ impl Gan {
             opt_d,
             device,
             targets: None,
+            last_d: None,
         })
     }
 
@@ -204,6 +208,23 @@ impl Gan {
             Loss::BceLogits => v.iter().map(|&x| 1.0 / (1.0 + (-x as f64).exp())).sum(),
         };
         Ok((s / v.len().max(1) as f64) as f32)
+    }
+
+    /// D's probabilities on the last step's real and fake batches (the
+    /// sigmoid of its logits for a BCE-with-logits model), read back to the
+    /// host: what D(x) and D(G(z)) average. `None` before the first step.
+    pub fn last_d_probabilities(&self) -> Result<Option<(Vec<f32>, Vec<f32>)>> {
+        let Some((real, fake)) = &self.last_d else {
+            return Ok(None);
+        };
+        let prob = |t: &Tensor| -> Result<Vec<f32>> {
+            let v = t.to_vec_f32()?;
+            Ok(match self.spec.loss {
+                Loss::Bce => v,
+                Loss::BceLogits => v.iter().map(|&x| 1.0 / (1.0 + (-x).exp())).collect(),
+            })
+        };
+        Ok(Some((prob(real)?, prob(fake)?)))
     }
 
     /// Images as D takes them: (B, C·H·W) for the MLPs, else as they are.
@@ -255,6 +276,7 @@ impl Gan {
             let t = self.targets(b)?;
             (t.real.clone(), t.zeros.clone(), t.ones.clone())
         };
+        self.last_d = Some((d_real.data().clone(), d_fake.data().clone()));
         let d_loss = self
             .criterion(&d_real, &t_real)?
             .add(&self.criterion(&d_fake, &t_zeros)?)?;

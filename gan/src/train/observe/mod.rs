@@ -1,6 +1,7 @@
 //! What a run shows and writes besides its checkpoint, one small type each:
 //! the CSV log, the sample grids, the loss plot, the evaluation, the
-//! checkpoints, Ctrl-C, the progress bar and the console lines. `train()`
+//! TensorBoard event files, the checkpoints, Ctrl-C, the progress bar and
+//! the console lines. `train()`
 //! builds the ones a run asks for and `drive` tells them what happens.
 
 pub mod checkpoint;
@@ -12,6 +13,7 @@ pub mod interrupt;
 #[cfg(feature = "plot")]
 pub mod plot;
 pub mod progress;
+pub mod tensorboard;
 
 use super::trainer::{Report, Trainer};
 use crate::error::Result;
@@ -28,6 +30,7 @@ pub use interrupt::Interrupt;
 #[cfg(feature = "plot")]
 pub use plot::LossPlot;
 pub use progress::Progress;
+pub use tensorboard::TensorBoard;
 
 /// One observer of a run. Every method has a default that does nothing, so
 /// that each observer says only what it reacts to. Errors stop the run.
