@@ -89,7 +89,7 @@ pub struct Image {
     pub encoded_image_string: Vec<u8>,
 }
 
-/// Counts per bucket; bucket i holds values in (limit[i−1], limit[i]].
+/// Counts per bucket; bucket i holds values in (limit\[i−1\], limit\[i\]\].
 #[derive(Clone, PartialEq, Message)]
 pub struct HistogramProto {
     #[prost(double, tag = "1")]
