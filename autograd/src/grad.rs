@@ -52,6 +52,30 @@ pub struct BackwardOptions {
     pub retain_graph: bool,
 }
 
+/// Ones of `t`'s shape, dtype and device, for the seed of a backward. On a
+/// GPU made once per (device, shape) and shared: every backward of a
+/// training step then starts without a host→device copy (which would stage
+/// through pinned memory) and without a launch. Sharing is safe: nothing
+/// writes into a tensor whose storage another holds (a leaf's gradient is
+/// added to in place only when it is its sole owner).
+fn ones_like(t: &Tensor) -> Result<Tensor> {
+    use std::sync::Mutex;
+    type Key = (tensor::Device, tensor::DType, Vec<usize>);
+    static CACHE: Mutex<Vec<(Key, Tensor)>> = Mutex::new(Vec::new());
+    if !t.device().is_cuda() {
+        return Tensor::full(1.0, t.shape(), t.dtype(), t.device());
+    }
+    let key = (t.device(), t.dtype(), t.shape().to_vec());
+    let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, ones)) = cache.iter().find(|(k, _)| *k == key) {
+        return Ok(ones.clone());
+    }
+    let zeros = Tensor::zeros(t.shape(), t.dtype(), t.device())?;
+    let ones = kernels::unary(&zeros, kernels::UnaryOp::AddScalar(1.0))?;
+    cache.push((key, ones.clone()));
+    Ok(ones)
+}
+
 /// The seed gradient of `out`: the given one (checked against its shape),
 /// or 1 for a one-element output.
 fn seed(op: &'static str, out: &Var, given: Option<&Var>) -> Result<Var> {
@@ -76,12 +100,7 @@ fn seed(op: &'static str, out: &Var, given: Option<&Var>) -> Result<Var> {
             }
             Ok(g.clone())
         }
-        None if out.data().numel() == 1 => Ok(Var::constant(Tensor::full(
-            1.0,
-            out.shape(),
-            out.dtype(),
-            out.device(),
-        )?)),
+        None if out.data().numel() == 1 => Ok(Var::constant(ones_like(out.data())?)),
         None => Err(Error::arg(
             op,
             out.shape(),

@@ -28,8 +28,11 @@ pub use loss::{
     cross_entropy_backward, mse, mse_backward,
 };
 pub use matmul::{linear, matmul};
-pub use optim::{adam_step, sgd_step, AdamHyper, SgdHyper};
-pub use reduce::{max_dim, scatter_to_dim, sum_axes, sum_to_shape};
+pub use optim::{
+    adam_step, adam_step_many, sgd_step, sgd_step_many, AdamHyper, AdamTensors, SgdHyper,
+    SgdTensors,
+};
+pub use reduce::{max_dim, mean_each, scatter_to_dim, sum_axes, sum_to_shape};
 pub use tensor::{DType, Device, Error, Layout, Result, Tensor};
 
 /// Every CUDA C source of the backend, one per op family (as NVRTC compiles

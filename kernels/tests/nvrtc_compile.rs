@@ -23,6 +23,7 @@ const ENTRY_POINTS: [(&str, &[&str]); 10] = [
             "sum_mid",
             "max_rows",
             "scatter_rows",
+            "mean_each",
         ],
     ),
     ("sgemm.cu", &["sgemm_128x128", "sgemm_64x64"]),
@@ -30,19 +31,24 @@ const ENTRY_POINTS: [(&str, &[&str]); 10] = [
         "loss.cu",
         &[
             "loss_partial",
+            "loss_mean_block",
             "mean_finish",
             "loss_backward",
             "ce_forward",
             "ce_backward",
         ],
     ),
-    ("optim.cu", &["adam_f32", "sgd_f32"]),
+    (
+        "optim.cu",
+        &["adam_f32", "sgd_f32", "adam_multi_f32", "sgd_multi_f32"],
+    ),
     (
         "random.cu",
         &[
             "uniform_f32",
             "normal_f32",
             "dropout_mask_f32",
+            "dropout_f32",
             "philox_words",
         ],
     ),
@@ -63,9 +69,18 @@ const ENTRY_POINTS: [(&str, &[&str]); 10] = [
             "bn_apply_f32",
             "bn_grad_sums_f32",
             "bn_backward_dx_f32",
+            "bn_double_sums_f32",
+            "bn_double_dx_f32",
         ],
     ),
-    ("pool.cu", &["maxpool_forward_f32", "maxpool_backward_f32"]),
+    (
+        "pool.cu",
+        &[
+            "maxpool_forward_f32",
+            "maxpool_backward_f32",
+            "maxpool_gather_f32",
+        ],
+    ),
 ];
 
 fn nvrtc_or_skip() -> bool {

@@ -23,13 +23,16 @@ impl Var {
         // The mask is Philox's (kernels::random), drawn where the tensor is,
         // seeded by one draw of `rng`: the same seed gives the same mask on
         // the CPU and on a GPU, and a GPU needs no host→device copy per step.
+        // On a GPU one launch draws the mask and applies it.
         let seed = rng.random::<u64>();
-        let mask = kernels::random::dropout_mask(self.shape(), p, seed, 0, self.data().device())?;
-        let mask = match self.data().dtype() {
-            DType::F32 => mask,
-            DType::F64 => widen_mask(&mask, p)?,
+        let (y, mask) = match self.dtype() {
+            DType::F32 => kernels::random::dropout(self.data(), p, seed, 0)?,
+            DType::F64 => {
+                let mask = kernels::random::dropout_mask(self.shape(), p, seed, 0, self.device())?;
+                let mask = widen_mask(&mask, p)?;
+                (binary(self.data(), &mask, BinaryOp::Mul)?, mask)
+            }
         };
-        let y = binary(self.data(), &mask, BinaryOp::Mul)?;
         let mask = Var::constant(mask);
         Ok(Var::from_op("dropout", y, vec![self.clone()], move |c| {
             Ok(vec![Some(c.grad.mul(&mask)?)])

@@ -1,10 +1,11 @@
 //! `torch.optim.Adam` (no amsgrad) over named parameters: each step is
-//! `kernels::adam_step` on every parameter with a gradient, on its device.
+//! `kernels::adam_step_many` over every parameter with a gradient, on its
+//! device (one launch for them all on a GPU).
 
 use super::{dense_grad, Optimizer, StateBuf};
 use crate::error::Result;
 use autograd::Var;
-use kernels::AdamHyper;
+use kernels::{AdamHyper, AdamTensors};
 use std::collections::HashMap;
 use tensor::Tensor;
 
@@ -34,12 +35,23 @@ impl Adam {
 impl Optimizer for Adam {
     fn step(&mut self) -> Result<()> {
         self.step += 1;
+        let mut grads = Vec::with_capacity(self.params.len());
         for (i, (_, p)) in self.params.iter().enumerate() {
             let Some(g) = dense_grad(p)? else { continue };
-            let m = self.exp_avg[i].beside(p.data())?;
-            let v = self.exp_avg_sq[i].beside(p.data())?;
-            kernels::adam_step(p.data(), &g, m, v, self.step, &self.hyper)?;
+            self.exp_avg[i].beside(p.data())?;
+            self.exp_avg_sq[i].beside(p.data())?;
+            grads.push((i, g));
         }
+        let list: Vec<AdamTensors<'_>> = grads
+            .iter()
+            .map(|(i, g)| AdamTensors {
+                param: self.params[*i].1.data(),
+                grad: g,
+                exp_avg: self.exp_avg[*i].get().expect("made just above"),
+                exp_avg_sq: self.exp_avg_sq[*i].get().expect("made just above"),
+            })
+            .collect();
+        kernels::adam_step_many(&list, self.step, &self.hyper)?;
         Ok(())
     }
 

@@ -113,6 +113,11 @@ impl StateBuf {
         Ok(self.0.insert(t))
     }
 
+    /// The buffer made by `beside` (`None` before).
+    pub(crate) fn get(&self) -> Option<&Tensor> {
+        self.0.as_ref()
+    }
+
     /// A host copy of shape `shape` for checkpoints (downloaded from a GPU:
     /// the host waits here, which is fine once per checkpoint).
     pub(crate) fn snapshot(&self, shape: &[usize]) -> Result<Tensor> {

@@ -1,10 +1,11 @@
-//! `torch.optim.SGD` over named parameters: each step is `kernels::sgd_step`
-//! on every parameter with a gradient, on its device.
+//! `torch.optim.SGD` over named parameters: each step is
+//! `kernels::sgd_step_many` over every parameter with a gradient, on its
+//! device (one launch for them all on a GPU).
 
 use super::{dense_grad, Optimizer, StateBuf};
 use crate::error::Result;
 use autograd::Var;
-use kernels::SgdHyper;
+use kernels::{SgdHyper, SgdTensors};
 use std::collections::HashMap;
 use tensor::Tensor;
 
@@ -32,19 +33,29 @@ impl Sgd {
 impl Optimizer for Sgd {
     fn step(&mut self) -> Result<()> {
         self.step += 1;
+        let mut grads = Vec::with_capacity(self.params.len());
         for (i, (_, p)) in self.params.iter().enumerate() {
             let Some(g) = dense_grad(p)? else { continue };
-            if self.hyper.momentum == 0.0 {
-                kernels::sgd_step(p.data(), &g, None, false, &self.hyper)?;
-                continue;
-            }
             // The kernel's first step sets the buffer to the gradient, as
             // PyTorch does; later ones (also after a load) accumulate.
-            let slot = &mut self.momentum_buffer[i];
-            let first = slot.is_none();
-            let buf = slot.get_or_insert_with(StateBuf::zeros).beside(p.data())?;
-            kernels::sgd_step(p.data(), &g, Some(buf), first, &self.hyper)?;
+            let mut first = false;
+            if self.hyper.momentum != 0.0 {
+                let slot = &mut self.momentum_buffer[i];
+                first = slot.is_none();
+                slot.get_or_insert_with(StateBuf::zeros).beside(p.data())?;
+            }
+            grads.push((i, g, first));
         }
+        let list: Vec<SgdTensors<'_>> = grads
+            .iter()
+            .map(|(i, g, first)| SgdTensors {
+                param: self.params[*i].1.data(),
+                grad: g,
+                momentum_buf: self.momentum_buffer[*i].as_ref().and_then(StateBuf::get),
+                first: *first,
+            })
+            .collect();
+        kernels::sgd_step_many(&list, &self.hyper)?;
         Ok(())
     }
 

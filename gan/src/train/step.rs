@@ -12,7 +12,6 @@ use crate::models::{Loss, ModelKind, Spec};
 use crate::nn::{Fwd, Module};
 use crate::optim::{self, Optimizer};
 use autograd::{no_grad, Var};
-use kernels::UnaryOp;
 use rand::rngs::StdRng;
 use tensor::{DType, Device, Tensor};
 
@@ -293,13 +292,15 @@ impl Gan {
         self.opt_g.step()?;
 
         if self.device.is_cuda() {
+            // The four figures in one launch, read back when a log row needs them.
+            let logits = matches!(self.spec.loss, Loss::BceLogits);
             let parts = [
-                kernels::reshape(d_loss.data(), &[1])?,
-                kernels::reshape(g_loss.data(), &[1])?,
-                self.mean_prob_on_device(&d_real)?,
-                self.mean_prob_on_device(&d_fake)?,
+                (d_loss.data(), false),
+                (g_loss.data(), false),
+                (d_real.data(), logits),
+                (d_fake.data(), logits),
             ];
-            return Ok(PendingStats::Device(kernels::cat(&parts, 0)?));
+            return Ok(PendingStats::Device(kernels::mean_each(&parts)?));
         }
         Ok(PendingStats::Ready(StepStats {
             d_loss: d_loss.item()? as f32,
@@ -307,21 +308,6 @@ impl Gan {
             d_x: self.mean_prob(&d_real)?,
             d_gz: self.mean_prob(&d_fake)?,
         }))
-    }
-
-    /// `mean_prob` computed where `out` is, as a [1] tensor (summed in f32 on
-    /// the device, where the CPU sums in f64: the logged D(x) may differ in
-    /// the last digits).
-    fn mean_prob_on_device(&self, out: &Var) -> Result<Tensor> {
-        let x = out.data();
-        let p = match self.spec.loss {
-            Loss::Bce => x.clone(),
-            Loss::BceLogits => kernels::unary(x, UnaryOp::Sigmoid)?,
-        };
-        let axes: Vec<isize> = (0..p.rank() as isize).collect();
-        let sum = kernels::sum_axes(&p, &axes, false)?;
-        let mean = kernels::unary(&sum, UnaryOp::MulScalar(1.0 / p.numel().max(1) as f64))?;
-        Ok(kernels::reshape(&mean, &[1])?)
     }
 
     /// G's images for `z` in eval mode (dropout off), without a graph, on

@@ -114,6 +114,12 @@ impl Drop for Program {
 
 /// Compile `src` for `target`; the error carries NVRTC's log.
 pub fn compile(src: Source, target: Target) -> Result<Vec<u8>> {
+    Ok(compile_with(src, target, &[])?.0)
+}
+
+/// Compile `src` for `target` with more NVRTC options (e.g.
+/// `--ptxas-options=-v`); the image and NVRTC's log (ptxas' report goes there).
+pub fn compile_with(src: Source, target: Target, extra: &[&str]) -> Result<(Vec<u8>, String)> {
     nvrtc_available()?;
     let fail = |what: &str, detail: String| {
         Error::Cuda(format!(
@@ -126,7 +132,8 @@ pub fn compile(src: Source, target: Target) -> Result<Vec<u8>> {
     let prog = Program(
         nvrtc::create_program(&code, Some(&name)).map_err(|e| fail("create", format!("{e:?}")))?,
     );
-    let opts = [target.arch_flag(), "--std=c++17".to_string()];
+    let mut opts = vec![target.arch_flag(), "--std=c++17".to_string()];
+    opts.extend(extra.iter().map(|o| o.to_string()));
     // SAFETY: `prog` is a live program; options are plain strings.
     if let Err(e) = unsafe { nvrtc::compile_program(prog.0, &opts) } {
         // SAFETY: as above.
@@ -135,12 +142,16 @@ pub fn compile(src: Source, target: Target) -> Result<Vec<u8>> {
             .unwrap_or_default();
         return Err(fail("compile", format!("{e:?}\n{log}")));
     }
+    // SAFETY: as above.
+    let log = unsafe { nvrtc::get_program_log(prog.0) }
+        .map(|l| c_text(&l))
+        .unwrap_or_default();
     // SAFETY: compiled program; buffers sized by NVRTC's own size queries.
-    unsafe {
+    let image = unsafe {
         match target {
             Target::Ptx(_) => {
                 let ptx = nvrtc::get_ptx(prog.0).map_err(|e| fail("get PTX", format!("{e:?}")))?;
-                Ok(ptx.iter().map(|&c| c as u8).collect())
+                ptx.iter().map(|&c| c as u8).collect()
             }
             Target::Cubin(_) => {
                 let mut size = 0usize;
@@ -151,10 +162,11 @@ pub fn compile(src: Source, target: Target) -> Result<Vec<u8>> {
                 nvrtc_sys::nvrtcGetCUBIN(prog.0, bin.as_mut_ptr() as *mut c_char)
                     .result()
                     .map_err(|e| fail("get CUBIN", format!("{e:?}")))?;
-                Ok(bin)
+                bin
             }
         }
-    }
+    };
+    Ok((image, log))
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {

@@ -93,9 +93,23 @@ pub(crate) fn mean(op: &'static str, kind: Kind, x: &Tensor, y: &Tensor) -> Resu
     // Few enough blocks that the single finishing block adds them quickly.
     let cfg = grid(&dev, n, BLOCK);
     let blocks = cfg.grid_dim.0 as usize;
+    let (k, n64) = (kind.code(), n as u64);
+    if blocks == 1 {
+        // one block sums it all: partial and finish in one launch
+        let (out, po) = output(&dev, &[])?;
+        let denom = n as f64;
+        launch!(
+            op,
+            &dev,
+            source(),
+            "loss_mean_block",
+            cfg,
+            [k, px, py, po, n64, denom]
+        );
+        return Ok(out);
+    }
     let partial = CudaStorage::alloc(&dev, blocks)?;
     let pp = partial.device_ptr();
-    let (k, n64) = (kind.code(), n as u64);
     launch!(
         op,
         &dev,

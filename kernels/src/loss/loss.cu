@@ -55,9 +55,11 @@ __device__ __forceinline__ float loss_elem(int kind, float x, float y) {
 }
 
 // partial[blockIdx.x] = sum of loss_elem over a grid-stride share of [0, n).
-extern "C" __global__ void loss_partial(int kind, const float* __restrict__ x,
-                                        const float* __restrict__ y, float* __restrict__ partial,
-                                        unsigned long long n) {
+// The sum of loss_elem over this block's grid-stride share of [0, n), in
+// float, as thread 0 sees it.
+__device__ __forceinline__ float block_loss_sum(int kind, const float* __restrict__ x,
+                                                const float* __restrict__ y,
+                                                unsigned long long n) {
     __shared__ float warps[32];
     float s = 0.0f;
     unsigned long long step = (unsigned long long)gridDim.x * blockDim.x;
@@ -71,8 +73,25 @@ extern "C" __global__ void loss_partial(int kind, const float* __restrict__ x,
     if (warp == 0) {
         s = lane < (int)((blockDim.x + 31) >> 5) ? warps[lane] : 0.0f;
         s = warp_sum(s);
-        if (lane == 0) partial[blockIdx.x] = s;
     }
+    return s;
+}
+
+extern "C" __global__ void loss_partial(int kind, const float* __restrict__ x,
+                                        const float* __restrict__ y, float* __restrict__ partial,
+                                        unsigned long long n) {
+    float s = block_loss_sum(kind, x, y, n);
+    if (threadIdx.x == 0) partial[blockIdx.x] = s;
+}
+
+// The whole mean in one launch when one block covers the input: the same
+// float block sum as loss_partial's single block, divided in double as
+// mean_finish divides it, so the value is the two-launch path's bit for bit.
+extern "C" __global__ void loss_mean_block(int kind, const float* __restrict__ x,
+                                           const float* __restrict__ y, float* __restrict__ out,
+                                           unsigned long long n, double denom) {
+    float s = block_loss_sum(kind, x, y, n);
+    if (threadIdx.x == 0) out[0] = (float)((double)s / denom);
 }
 
 // out[0] = (sum of parts[0..count]) / denom, accumulated in double; one block.

@@ -168,6 +168,83 @@ pub fn adam_slices(
     Ok(())
 }
 
+/// The tensors of one parameter's Adam update (see [`adam_step`]).
+#[derive(Clone, Copy)]
+pub struct AdamTensors<'a> {
+    /// The parameter, updated in place.
+    pub param: &'a Tensor,
+    /// Its gradient.
+    pub grad: &'a Tensor,
+    /// The first moment, updated in place.
+    pub exp_avg: &'a Tensor,
+    /// The second moment, updated in place.
+    pub exp_avg_sq: &'a Tensor,
+}
+
+/// [`adam_step`] on every entry: on a GPU one launch for up to 24 tensors
+/// (PyTorch's multi-tensor apply, the pointers passed in the launch's
+/// arguments), on the CPU each in turn; the same values either way.
+pub fn adam_step_many(list: &[AdamTensors<'_>], step: u64, h: &AdamHyper) -> Result<()> {
+    let op = "adam_step";
+    let Some(first) = list.first() else {
+        return Ok(());
+    };
+    if step == 0 {
+        return Err(Error::arg(op, first.param.shape(), "steps count from 1"));
+    }
+    let mut devices = Vec::with_capacity(list.len());
+    for t in list {
+        devices.push(check(op, &[t.param, t.exp_avg, t.exp_avg_sq, t.grad])?);
+    }
+    if devices.iter().all(|d| *d == devices[0] && d.is_cuda()) {
+        return cuda::adam_many(list, &AdamScalars::new(h, step));
+    }
+    for t in list {
+        adam_step(t.param, t.grad, t.exp_avg, t.exp_avg_sq, step, h)?;
+    }
+    Ok(())
+}
+
+/// The tensors of one parameter's SGD update (see [`sgd_step`]).
+#[derive(Clone, Copy)]
+pub struct SgdTensors<'a> {
+    /// The parameter, updated in place.
+    pub param: &'a Tensor,
+    /// Its gradient.
+    pub grad: &'a Tensor,
+    /// The momentum buffer (required with momentum).
+    pub momentum_buf: Option<&'a Tensor>,
+    /// The buffer holds nothing yet (it is set to the gradient).
+    pub first: bool,
+}
+
+/// [`sgd_step`] on every entry: one GPU launch for up to 24 tensors, each in
+/// turn on the CPU; the same values either way.
+pub fn sgd_step_many(list: &[SgdTensors<'_>], h: &SgdHyper) -> Result<()> {
+    let op = "sgd_step";
+    let mut devices = Vec::with_capacity(list.len());
+    for t in list {
+        if h.momentum != 0.0 && t.momentum_buf.is_none() {
+            return Err(Error::arg(
+                op,
+                t.param.shape(),
+                "momentum needs a momentum buffer",
+            ));
+        }
+        let mut ts = vec![t.param];
+        ts.extend(t.momentum_buf.filter(|_| h.momentum != 0.0));
+        ts.push(t.grad);
+        devices.push(check(op, &ts)?);
+    }
+    if !devices.is_empty() && devices.iter().all(|d| *d == devices[0] && d.is_cuda()) {
+        return cuda::sgd_many(list, h);
+    }
+    for t in list {
+        sgd_step(t.param, t.grad, t.momentum_buf, t.first, h)?;
+    }
+    Ok(())
+}
+
 /// One SGD step on `param` in place. With momentum, `momentum_buf` is
 /// required; `first` says it holds nothing yet (it is then set to the
 /// gradient, as PyTorch does on its first step).

@@ -74,6 +74,37 @@ pub(crate) fn generate(
     Ok(out)
 }
 
+/// Dropout of dense `x` on its GPU in one launch: (y = x·mask, mask), the
+/// mask as `generate` with `Dist::Dropout` draws it.
+pub(crate) fn dropout(
+    x: &Tensor,
+    p: f32,
+    scale: f32,
+    seed: u64,
+    offset: u64,
+) -> Result<(Tensor, Tensor)> {
+    let op = "dropout";
+    let xc = crate::copy::contiguous(x)?;
+    let (dev, px) = crate::cuda::operand(op, &xc)?;
+    let (y, py) = output(&dev, x.shape())?;
+    let (mask, pm) = output(&dev, x.shape())?;
+    let n = xc.numel();
+    if n == 0 {
+        return Ok((y, mask));
+    }
+    let cfg = grid(&dev, n.div_ceil(4), BLOCK);
+    let n64 = n as u64;
+    launch!(
+        op,
+        &dev,
+        source(),
+        "dropout_f32",
+        cfg,
+        [px, py, pm, n64, seed, offset, p, scale]
+    );
+    Ok((y, mask))
+}
+
 /// Raw Philox words computed on `cuda:ordinal` for (counter, key) pairs: the
 /// device side of the known-answer test. Waits for the GPU.
 pub fn philox_words(ordinal: usize, inputs: &[([u32; 4], [u32; 2])]) -> Result<Vec<[u32; 4]>> {

@@ -99,6 +99,30 @@ pub fn dropout_mask(
     )
 }
 
+/// Inverted dropout of an f32 `x`: (x · mask, mask) with the mask of
+/// [`dropout_mask`] for the same `seed` and `offset`. On a GPU one launch
+/// draws the mask and applies it.
+pub fn dropout(x: &Tensor, p: f64, seed: u64, offset: u64) -> Result<(Tensor, Tensor)> {
+    if x.device().is_cuda() {
+        if !(0.0..=1.0).contains(&p) {
+            return Err(Error::arg(
+                "dropout",
+                x.shape(),
+                format!("probability {p} is outside [0, 1]"),
+            ));
+        }
+        let scale = if p < 1.0 {
+            (1.0 / (1.0 - p)) as f32
+        } else {
+            0.0
+        };
+        return cuda::dropout(x, p as f32, scale, seed, offset);
+    }
+    let mask = dropout_mask(x.shape(), p, seed, offset, x.device())?;
+    let y = crate::binary(x, &mask, crate::BinaryOp::Mul)?;
+    Ok((y, mask))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -100,6 +100,30 @@ extern "C" __global__ void dropout_mask_f32(float* __restrict__ y, unsigned long
     });
 }
 
+// Dropout applied in the same launch: the mask of dropout_mask_f32 (the same
+// words, so the same decisions) into `mask`, and y = x · mask.
+extern "C" __global__ void dropout_f32(const float* __restrict__ x, float* __restrict__ y,
+                                       float* __restrict__ mask, unsigned long long n,
+                                       unsigned long long seed, unsigned long long offset,
+                                       float p, float scale) {
+    for_each_group(mask, n, seed, offset, [&](uint4 w, float* v) {
+        v[0] = unit(w.x) < p ? 0.0f : scale;
+        v[1] = unit(w.y) < p ? 0.0f : scale;
+        v[2] = unit(w.z) < p ? 0.0f : scale;
+        v[3] = unit(w.w) < p ? 0.0f : scale;
+    });
+    // Each thread reads back only the mask values it wrote itself.
+    unsigned long long groups = (n + 3) / 4;
+    unsigned long long step = (unsigned long long)gridDim.x * blockDim.x;
+    for (unsigned long long q = (unsigned long long)blockIdx.x * blockDim.x + threadIdx.x;
+         q < groups; q += step) {
+        unsigned long long base = q * 4;
+#pragma unroll
+        for (int j = 0; j < 4; ++j)
+            if (base + j < n) y[base + j] = x[base + j] * mask[base + j];
+    }
+}
+
 // Raw Philox words for (counter, key) pairs, for the known-answer test.
 extern "C" __global__ void philox_words(const unsigned int* __restrict__ in,
                                         unsigned int* __restrict__ out, unsigned int count) {

@@ -1,9 +1,9 @@
 //! Host side of reduce.cu: sums of dense [outer, r, inner] buffers, row max
-//! with argmax, and its scatter backward.
+//! with argmax, its scatter backward, and the means of a few small tensors.
 
 use crate::cuda::compile::Source;
 use crate::cuda::launch::{grid, grid_warps, BLOCK};
-use crate::cuda::{operand, output, to_u32, upload_u32, zeros, CudaDevice};
+use crate::cuda::{operand, operand_on, output, to_u32, upload_u32, zeros, CudaDevice};
 use cudarc::driver::LaunchConfig;
 use std::sync::Arc;
 use tensor::cuda::{download, CudaStorage};
@@ -182,5 +182,50 @@ pub(crate) fn scatter_rows(
         grid(&dev, rows, BLOCK),
         [pg, pi, po, r64, len32]
     );
+    Ok(out)
+}
+
+/// Tensors per `mean_each` launch (`MEANS_MAX` of reduce.cu).
+pub(crate) const MEANS_MAX: usize = 8;
+
+/// `struct MeanList` of reduce.cu.
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct MeanList {
+    x: [u64; MEANS_MAX],
+    n: [u64; MEANS_MAX],
+    sigmoid: [i32; MEANS_MAX],
+    count: i32,
+}
+
+// SAFETY: plain old data laid out as the C struct.
+unsafe impl cudarc::driver::DeviceRepr for MeanList {}
+
+/// [mean(σ?(x₀)), mean(σ?(x₁)), …] of dense tensors on one GPU, one launch.
+pub(crate) fn mean_each(parts: &[(&Tensor, bool)]) -> Result<Tensor> {
+    let op = "mean_each";
+    let (dev, _) = operand(op, parts[0].0)?;
+    let mut l = MeanList {
+        x: [0; MEANS_MAX],
+        n: [0; MEANS_MAX],
+        sigmoid: [0; MEANS_MAX],
+        count: parts.len() as i32,
+    };
+    let dense: Vec<Tensor> = parts
+        .iter()
+        .map(|(t, _)| crate::copy::contiguous(t))
+        .collect::<Result<_>>()?;
+    for (i, (t, (_, sig))) in dense.iter().zip(parts).enumerate() {
+        l.x[i] = operand_on(op, t, &dev)?;
+        l.n[i] = t.numel() as u64;
+        l.sigmoid[i] = *sig as i32;
+    }
+    let (out, po) = output(&dev, &[parts.len()])?;
+    let cfg = LaunchConfig {
+        grid_dim: (parts.len() as u32, 1, 1),
+        block_dim: (BLOCK, 1, 1),
+        shared_mem_bytes: 0,
+    };
+    launch!(op, &dev, source(), "mean_each", cfg, [l, po]);
     Ok(out)
 }

@@ -185,3 +185,45 @@ pub fn scatter_to_dim(
         Tensor::from_vec::<T>(out, &pshape)?.permute(&inverse)
     })
 }
+
+/// The means of `parts` as one [k] tensor on their device: each part's
+/// elements, through σ first where its flag says, summed in f64 and divided
+/// by their count. On a GPU one launch for up to 8 parts (a training step's
+/// logged figures); an error for parts on different devices or more than 8.
+pub fn mean_each(parts: &[(&Tensor, bool)]) -> Result<Tensor> {
+    let op = "mean_each";
+    let Some((first, _)) = parts.first() else {
+        return Err(Error::invalid(op, "needs at least one tensor"));
+    };
+    if parts.len() > cuda::MEANS_MAX {
+        return Err(Error::invalid(
+            op,
+            format!("{} tensors, at most {}", parts.len(), cuda::MEANS_MAX),
+        ));
+    }
+    for (t, _) in parts {
+        crate::dispatch::check_same(op, first, t)?;
+    }
+    if first.device().is_cuda() {
+        return cuda::mean_each(parts);
+    }
+    let means: Vec<f64> = parts
+        .iter()
+        .map(|(t, sigmoid)| -> Result<f64> {
+            let v = t.to_vec::<f64>()?;
+            let s: f64 = v
+                .iter()
+                .map(|&x| {
+                    if *sigmoid {
+                        1.0 / (1.0 + (-x).exp())
+                    } else {
+                        x
+                    }
+                })
+                .sum();
+            Ok(s / v.len().max(1) as f64)
+        })
+        .collect::<Result<_>>()?;
+    let t = Tensor::from_vec(means, &[parts.len()])?;
+    crate::copy::to_dtype(&t, first.dtype())
+}

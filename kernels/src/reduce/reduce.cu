@@ -130,3 +130,37 @@ extern "C" __global__ void scatter_rows(const float* __restrict__ g,
          r += step)
         out[r * len + idx[r]] = g[r];
 }
+
+// The means of up to MEANS_MAX dense tensors into out[0..count], one block
+// each, accumulated in double (with σ applied to the elements first where
+// `sigmoid` says): a training step's logged figures in one launch.
+#define MEANS_MAX 8
+
+struct MeanList {
+    const float* x[MEANS_MAX];
+    unsigned long long n[MEANS_MAX];
+    int sigmoid[MEANS_MAX];
+    int count;
+};
+
+extern "C" __global__ void mean_each(MeanList L, float* __restrict__ out) {
+    __shared__ double warps[32];
+    const int t = blockIdx.x;
+    const float* x = L.x[t];
+    double s = 0.0;
+    for (unsigned long long i = threadIdx.x; i < L.n[t]; i += blockDim.x) {
+        const float v = x[i];
+        s += L.sigmoid[t] ? 1.0 / (1.0 + exp(-(double)v)) : (double)v;
+    }
+#pragma unroll
+    for (int o = 16; o > 0; o >>= 1) s += __shfl_down_sync(FULL_MASK, s, o);
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    if (lane == 0) warps[warp] = s;
+    __syncthreads();
+    if (warp == 0) {
+        s = lane < (int)((blockDim.x + 31) >> 5) ? warps[lane] : 0.0;
+#pragma unroll
+        for (int o = 16; o > 0; o >>= 1) s += __shfl_down_sync(FULL_MASK, s, o);
+        if (lane == 0) out[t] = (float)(s / (double)(L.n[t] > 0 ? L.n[t] : 1));
+    }
+}

@@ -76,13 +76,57 @@ impl Pool {
     }
 }
 
+/// Page-locked host memory and its address, taken once when it is made:
+/// cudarc's accessors synchronise on an event of their own at every call,
+/// which would make each upload a host synchronisation; this buffer is
+/// ordered by `UploadBlock::copied` instead.
+pub(crate) struct Staging {
+    /// Owns the memory `ptr` points into.
+    _buf: PinnedHostSlice<f32>,
+    ptr: *mut f32,
+    len: usize,
+}
+
+// SAFETY: the pointer is into `_buf`, which this struct owns and never
+// shares; who writes through it is ordered by the block's events.
+unsafe impl Send for Staging {}
+unsafe impl Sync for Staging {}
+
+impl Staging {
+    fn new(mut buf: PinnedHostSlice<f32>) -> Result<Staging> {
+        let len = buf.len();
+        let ptr = buf
+            .as_mut_ptr()
+            .map_err(|e| driver_error("pinned host allocation", e))?;
+        Ok(Staging {
+            _buf: buf,
+            ptr,
+            len,
+        })
+    }
+
+    /// The first `n` values, to fill.
+    ///
+    /// # Safety
+    /// No copy out of the buffer may be running (the caller has waited for
+    /// the block's `copied` event).
+    pub(crate) unsafe fn first_mut(&mut self, n: usize) -> &mut [f32] {
+        assert!(
+            n <= self.len,
+            "staging buffer of {} for {n} values",
+            self.len
+        );
+        std::slice::from_raw_parts_mut(self.ptr, n)
+    }
+}
+
 /// A device block for host→device copies, with the pinned host buffer that
 /// feeds it and the two events that order it against the streams.
 pub(crate) struct UploadBlock {
     pub(crate) slice: CudaSlice<f32>,
     /// Page-locked staging, so that the copy runs asynchronously (None for
     /// very large blocks, which are copied from pageable memory instead).
-    pub(crate) pinned: Option<PinnedHostSlice<f32>>,
+    pub(crate) pinned: Option<Staging>,
     /// Recorded on the compute stream when the block's tensor is dropped: the
     /// next upload into it waits (on the device) for that tensor's last reader.
     pub(crate) released: CudaEvent,
@@ -113,7 +157,9 @@ impl UploadPool {
         let slice = alloc_or_trim(dev, dev.copy_stream(), class)?;
         let pinned = if class <= PINNED_MAX {
             // SAFETY: the buffer is written in full before any copy reads it.
-            Some(unsafe { ctx.alloc_pinned::<f32>(class) }.map_err(e("pinned host allocation"))?)
+            let buf =
+                unsafe { ctx.alloc_pinned::<f32>(class) }.map_err(e("pinned host allocation"))?;
+            Some(Staging::new(buf)?)
         } else {
             None
         };

@@ -11,6 +11,8 @@
 mod alloc;
 mod device;
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
+pub mod sim_counts;
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
 pub mod simulator;
 mod storage;
 mod transfer;

@@ -59,7 +59,7 @@ fn open(path: &Path, flags: c_int) -> Result<*mut c_void> {
     Ok(h)
 }
 
-fn symbol(h: *mut c_void, name: &str) -> *mut c_void {
+pub(crate) fn symbol(h: *mut c_void, name: &str) -> *mut c_void {
     let c = CString::new(name).expect("no NUL");
     // SAFETY: a handle from dlopen and a valid C string.
     unsafe { libc::dlsym(h, c.as_ptr()) }
@@ -145,6 +145,12 @@ pub fn from_env() -> Result<Option<String>> {
     };
     load(&dir, None)?;
     Ok(describe(0))
+}
+
+/// The loaded simulator's driver library, if it is loaded.
+pub(crate) fn driver_handle() -> Option<*mut c_void> {
+    let h = DRIVER.load(Ordering::Acquire);
+    (h != 0).then_some(h as *mut c_void)
 }
 
 /// Simulated device `ordinal` in words, when the simulator is loaded.

@@ -27,16 +27,20 @@ pub fn upload(dev: &Arc<CudaDevice>, data: &[f32]) -> Result<CudaStorage> {
         match &mut b.pinned {
             Some(p) => {
                 // The previous copy out of this staging buffer must be done
-                // before it is refilled; in steady state it finished long ago.
-                b.copied.synchronize().map_err(err("upload: staging"))?;
-                let host = p.as_mut_slice().map_err(err("upload: staging"))?;
-                host[..n].copy_from_slice(data);
+                // before it is refilled. In steady state it finished long ago:
+                // ask first (a query never blocks), wait only when it has not.
+                if !b.copied.try_is_complete().map_err(err("upload: staging"))? {
+                    b.copied.synchronize().map_err(err("upload: staging"))?;
+                }
+                // SAFETY: the previous copy out of the buffer is complete.
+                let host = unsafe { p.first_mut(n) };
+                host.copy_from_slice(data);
                 dev.context()
                     .bind_to_thread()
                     .map_err(err("upload: context"))?;
                 // SAFETY: `dst` holds at least n f32s; `host` is pinned and stays
                 // untouched until `copied` (recorded below) has completed.
-                unsafe { result::memcpy_htod_async(dst, &host[..n], copy.cu_stream()) }
+                unsafe { result::memcpy_htod_async(dst, host, copy.cu_stream()) }
                     .map_err(err("upload: copy"))?;
             }
             None => {

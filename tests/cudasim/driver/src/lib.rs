@@ -15,6 +15,7 @@
 pub mod abi;
 mod api;
 pub mod config;
+mod counts;
 mod exec;
 mod execute;
 mod fault;
@@ -72,4 +73,32 @@ pub unsafe extern "C" fn cudasim_describe(ordinal: c_int, buf: *mut c_char, len:
 pub extern "C" fn cudasim_device_count() -> c_int {
     let g = sim::lock();
     g.as_ref().map_or(0, |s| s.cfg.devices.len() as c_int)
+}
+
+/// The counts of what the host asked of the driver (see `counts`), one line
+/// per counter, into `buf`; the length they need (write nothing and call
+/// again with more room when it exceeds `len`).
+///
+/// # Safety
+/// `buf` has room for `len` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn cudasim_counts(buf: *mut c_char, len: usize) -> usize {
+    let g = sim::lock();
+    let text = g.as_ref().expect("created by lock").counts.dump();
+    let b = text.as_bytes();
+    if b.len() < len {
+        std::ptr::copy_nonoverlapping(b.as_ptr() as *const c_char, buf, b.len());
+        *buf.add(b.len()) = 0;
+    }
+    b.len() + 1
+}
+
+/// Zero the counts.
+#[no_mangle]
+pub extern "C" fn cudasim_counts_reset() {
+    sim::lock()
+        .as_mut()
+        .expect("created by lock")
+        .counts
+        .clear();
 }

@@ -4,6 +4,7 @@
 //! another stream that runs waits on an event recorded after that work.
 
 use crate::config::{Checks, Config};
+use crate::counts::Counts;
 use crate::exec::Launch;
 use crate::fiber::Stack;
 use crate::memory::Memory;
@@ -92,6 +93,8 @@ pub struct Sim {
     next_handle: usize,
     pub(crate) stacks: Vec<Stack>,
     pub(crate) stack_size: usize,
+    /// What the host asked of the driver (`counts`).
+    pub counts: Counts,
 }
 
 static SIM: Mutex<Option<Sim>> = Mutex::new(None);
@@ -145,6 +148,7 @@ impl Sim {
             next_handle: 0x1000_0000,
             stacks: Vec::new(),
             stack_size: stack_kib.max(16) << 10,
+            counts: Counts::default(),
         }
     }
 

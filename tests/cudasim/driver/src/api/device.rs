@@ -170,6 +170,8 @@ pub unsafe extern "C" fn cuCtxGetDevice(dev: *mut CUdevice) -> CUresult {
 pub extern "C" fn cuCtxSynchronize() -> CUresult {
     status(with(|s| {
         let d = super::current_device(s)?;
+        let q = crate::counts::Queue::Context;
+        s.counts.add(d, q, "sync", "ctx_synchronize", 0);
         s.run_device(d);
         super::after_run(s)
     }))

@@ -202,6 +202,11 @@ pub unsafe extern "C" fn cuLaunchKernel(
             },
         );
         check_dims(&func.name, grid, block, shared, k.max_threads)?;
+        let name = func.name.clone();
+        s.counts
+            .add(d, crate::counts::Queue::Stream(st), "launch", &name, 0);
+        let func = &s.functions[&(f as usize)];
+        let k = &*func.kernel;
         let n = k.num_params as usize;
         if n > 0 && params.is_null() {
             return Err(CUresult::CUDA_ERROR_INVALID_VALUE);

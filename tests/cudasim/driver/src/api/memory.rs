@@ -4,6 +4,7 @@
 //! (device to pageable host memory, and the non-Async calls).
 
 use super::{after_run, current_device, put, status, with, Res};
+use crate::counts::Queue;
 use crate::memory::Kind;
 use crate::sim::{Op, Sim, Source};
 use cudarc::driver::sys::{CUdeviceptr, CUresult, CUstream};
@@ -34,7 +35,8 @@ fn check_live(s: &Sim, p: usize, n: usize) -> Res {
 #[no_mangle]
 pub unsafe extern "C" fn cuMemAlloc_v2(dptr: *mut CUdeviceptr, bytes: usize) -> CUresult {
     status(with(|s| {
-        current_device(s)?;
+        let d = current_device(s)?;
+        s.counts.add(d, Queue::Context, "alloc", "device", bytes);
         let p = alloc(s, bytes, Kind::Device)?;
         put(dptr, p as CUdeviceptr)
     }))
@@ -52,7 +54,10 @@ pub unsafe extern "C" fn cuMemAllocAsync(
     h: CUstream,
 ) -> CUresult {
     status(with(|s| {
-        stream(s, h)?;
+        let st = stream(s, h)?;
+        let d = current_device(s)?;
+        s.counts
+            .add(d, Queue::Stream(st), "alloc", "device_async", bytes);
         let p = alloc(s, bytes, Kind::Device)?;
         put(dptr, p as CUdeviceptr)
     }))
@@ -98,6 +103,9 @@ fn queue_free(s: &mut Sim, p: usize) -> Res {
 pub extern "C" fn cuMemFreeAsync(dptr: CUdeviceptr, h: CUstream) -> CUresult {
     status(with(|s| {
         let st = stream(s, h)?;
+        let d = current_device(s)?;
+        s.counts
+            .add(d, Queue::Stream(st), "free", "device_async", 0);
         queue_free(s, dptr as usize)?;
         s.push(st, Op::Free { ptr: dptr as usize });
         Ok(())
@@ -109,6 +117,9 @@ pub extern "C" fn cuMemFreeAsync(dptr: CUdeviceptr, h: CUstream) -> CUresult {
 pub extern "C" fn cuMemFree_v2(dptr: CUdeviceptr) -> CUresult {
     status(with(|s| {
         let d = current_device(s)?;
+        // the real call waits for the device's work: a synchronisation
+        s.counts.add(d, Queue::Context, "free", "device", 0);
+        s.counts.add(d, Queue::Context, "sync", "mem_free", 0);
         queue_free(s, dptr as usize)?;
         s.run_device(d);
         s.freeing.remove(&(dptr as usize));
@@ -126,6 +137,9 @@ pub unsafe extern "C" fn cuMemHostAlloc(
     _flags: c_uint,
 ) -> CUresult {
     status(with(|s| {
+        let d = current_device(s).unwrap_or(0);
+        s.counts
+            .add(d, Queue::Context, "alloc", "pinned_host", bytes);
         let p = alloc(s, bytes, Kind::PinnedHost)?;
         put(pp, p as *mut c_void)
     }))
@@ -145,6 +159,9 @@ pub extern "C" fn cuMemFreeHost(p: *mut c_void) -> CUresult {
         if !s.mem.is_pinned(p as usize, 1) {
             return Err(CUresult::CUDA_ERROR_INVALID_VALUE);
         }
+        let d = current_device(s).unwrap_or(0);
+        s.counts.add(d, Queue::Context, "free", "pinned_host", 0);
+        s.counts.add(d, Queue::Context, "sync", "mem_free_host", 0);
         s.run_all();
         s.mem.free(p as usize, Kind::PinnedHost);
         after_run(s)
@@ -163,7 +180,11 @@ pub unsafe extern "C" fn cuMemcpyHtoDAsync_v2(
     status(with(|s| {
         let st = stream(s, h)?;
         check_live(s, dst as usize, bytes)?;
-        let source = if s.mem.is_pinned(src as usize, bytes) {
+        let d = current_device(s)?;
+        let pinned = s.mem.is_pinned(src as usize, bytes);
+        let from = if pinned { "pinned" } else { "pageable" };
+        s.counts.add(d, Queue::Stream(st), "htod", from, bytes);
+        let source = if pinned {
             Source::Pinned(src as usize)
         } else {
             Source::Staged(std::slice::from_raw_parts(src as *const u8, bytes).to_vec())
@@ -192,7 +213,9 @@ pub unsafe extern "C" fn cuMemcpyDtoHAsync_v2(
     status(with(|s| {
         let st = stream(s, h)?;
         check_live(s, src as usize, bytes)?;
+        let d = current_device(s)?;
         if s.mem.is_pinned(dst as usize, bytes) {
+            s.counts.add(d, Queue::Stream(st), "dtoh", "pinned", bytes);
             s.push(
                 st,
                 Op::DtoH {
@@ -204,6 +227,10 @@ pub unsafe extern "C" fn cuMemcpyDtoHAsync_v2(
             return Ok(());
         }
         // Into pageable memory the copy is synchronous: the stream's work first.
+        s.counts
+            .add(d, Queue::Stream(st), "dtoh", "pageable", bytes);
+        s.counts
+            .add(d, Queue::Stream(st), "sync", "dtoh_pageable", 0);
         s.run_stream(st);
         read_back(s, dst, src as usize, bytes)
     }))
@@ -218,6 +245,8 @@ pub extern "C" fn cuMemcpyDtoDAsync_v2(
 ) -> CUresult {
     status(with(|s| {
         let st = stream(s, h)?;
+        let d = current_device(s)?;
+        s.counts.add(d, Queue::Stream(st), "dtod", "async", bytes);
         queue_dtod(s, st, dst as usize, src as usize, bytes)
     }))
 }
@@ -226,14 +255,22 @@ pub extern "C" fn cuMemcpyDtoDAsync_v2(
 pub extern "C" fn cuMemsetD8Async(dst: CUdeviceptr, value: u8, n: usize, h: CUstream) -> CUresult {
     status(with(|s| {
         let st = stream(s, h)?;
+        let d = current_device(s)?;
+        s.counts.add(d, Queue::Stream(st), "memset", "async", n);
         queue_memset(s, st, dst as usize, value, n)
     }))
 }
 
-/// The synchronous calls: queued on the device's default stream, then run.
-fn sync_on_default(f: impl FnOnce(&mut Sim, usize) -> Res) -> CUresult {
+/// The synchronous calls: queued on the device's default stream, then run;
+/// counted as `kind` (`name` "blocking", `bytes`) and as a synchronisation.
+fn sync_on_default(
+    (kind, bytes): (&'static str, usize),
+    f: impl FnOnce(&mut Sim, usize) -> Res,
+) -> CUresult {
     status(with(|s| {
         let d = current_device(s)?;
+        s.counts.add(d, Queue::Context, kind, "blocking", bytes);
+        s.counts.add(d, Queue::Context, "sync", kind, 0);
         let st = s.stream_key(0, d).expect("default stream");
         f(s, st)?;
         s.run_device(d);
@@ -249,7 +286,7 @@ pub unsafe extern "C" fn cuMemcpyHtoD_v2(
     src: *const c_void,
     bytes: usize,
 ) -> CUresult {
-    sync_on_default(|s, st| {
+    sync_on_default(("htod", bytes), |s, st| {
         check_live(s, dst as usize, bytes)?;
         let v = std::slice::from_raw_parts(src as *const u8, bytes).to_vec();
         s.push(
@@ -274,6 +311,8 @@ pub unsafe extern "C" fn cuMemcpyDtoH_v2(
 ) -> CUresult {
     status(with(|s| {
         let d = current_device(s)?;
+        s.counts.add(d, Queue::Context, "dtoh", "blocking", bytes);
+        s.counts.add(d, Queue::Context, "sync", "dtoh", 0);
         s.run_device(d);
         read_back(s, dst, src as usize, bytes)
     }))
@@ -281,10 +320,14 @@ pub unsafe extern "C" fn cuMemcpyDtoH_v2(
 
 #[no_mangle]
 pub extern "C" fn cuMemcpyDtoD_v2(dst: CUdeviceptr, src: CUdeviceptr, bytes: usize) -> CUresult {
-    sync_on_default(|s, st| queue_dtod(s, st, dst as usize, src as usize, bytes))
+    sync_on_default(("dtod", bytes), |s, st| {
+        queue_dtod(s, st, dst as usize, src as usize, bytes)
+    })
 }
 
 #[no_mangle]
 pub extern "C" fn cuMemsetD8_v2(dst: CUdeviceptr, value: u8, n: usize) -> CUresult {
-    sync_on_default(|s, st| queue_memset(s, st, dst as usize, value, n))
+    sync_on_default(("memset", n), |s, st| {
+        queue_memset(s, st, dst as usize, value, n)
+    })
 }

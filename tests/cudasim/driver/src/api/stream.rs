@@ -73,15 +73,26 @@ pub extern "C" fn cuStreamDestroy_v2(h: CUstream) -> CUresult {
 pub extern "C" fn cuStreamSynchronize(h: CUstream) -> CUresult {
     status(with(|s| {
         let st = stream(s, h)?;
+        let d = s.streams[&st].device;
+        let q = crate::counts::Queue::Stream(st);
+        s.counts.add(d, q, "sync", "stream_synchronize", 0);
         s.run_stream(st);
         after_run(s)
     }))
 }
 
-/// Runs the stream, as a poll would eventually find it idle.
+/// Runs the stream, as a poll would eventually find it idle (a poll does not
+/// block the host: counted as a query, not a synchronisation).
 #[no_mangle]
 pub extern "C" fn cuStreamQuery(h: CUstream) -> CUresult {
-    cuStreamSynchronize(h)
+    status(with(|s| {
+        let st = stream(s, h)?;
+        let d = s.streams[&st].device;
+        s.counts
+            .add(d, crate::counts::Queue::Stream(st), "query", "stream", 0);
+        s.run_stream(st);
+        after_run(s)
+    }))
 }
 
 /// `h` waits (when it runs) for the event's last record at this call.
@@ -134,16 +145,24 @@ fn run_to_event(s: &mut Sim, ev: usize) -> Res {
 
 #[no_mangle]
 pub extern "C" fn cuEventSynchronize(e: CUevent) -> CUresult {
+    event_wait(e, "sync", "event_synchronize")
+}
+
+fn event_wait(e: CUevent, kind: &'static str, name: &'static str) -> CUresult {
     status(with(|s| {
         let ev = event(s, e)?;
+        let d = super::current_device(s).unwrap_or(0);
+        s.counts
+            .add(d, crate::counts::Queue::Context, kind, name, 0);
         run_to_event(s, ev)
     }))
 }
 
-/// Runs the work before the event, so that a polling loop always ends.
+/// Runs the work before the event, so that a polling loop always ends
+/// (counted as a query, not a synchronisation).
 #[no_mangle]
 pub extern "C" fn cuEventQuery(e: CUevent) -> CUresult {
-    cuEventSynchronize(e)
+    event_wait(e, "query", "event")
 }
 
 /// # Safety
