@@ -168,7 +168,14 @@ fn run(args: Args) -> Result<(), String> {
 /// Our median for one case; `None` when the engine lacks the case, or (on a
 /// GPU) an op in it has no CUDA kernel, which is noted, not fatal.
 fn time_ours(c: &Value, device: Device) -> tensor::Result<Option<timing::Timing>> {
-    let r = cases::build(c, device).and_then(|s| s.map(|s| timing::time_it(s, device)).transpose());
+    let r = cases::build(c, device).and_then(|s| {
+        s.map(|mut s| {
+            let t = timing::time_it(&mut s, device)?;
+            print_driver_calls(c, &mut s, device)?;
+            Ok(t)
+        })
+        .transpose()
+    });
     match r {
         Err(tensor::Error::Unsupported { op, .. }) if device.is_cuda() => {
             eprintln!(
@@ -179,6 +186,34 @@ fn time_ours(c: &Value, device: Device) -> tensor::Result<Option<timing::Timing>
         }
         r => r,
     }
+}
+
+/// With `GAN_RS_CUDA_COUNTS=1` on the CUDA simulator: what one more call of
+/// the case asks of the driver (launches, host syncs, allocations, copies),
+/// on stderr. The simulator's counts are our calls, not GPU time.
+fn print_driver_calls(c: &Value, step: &mut cases::Step, device: Device) -> tensor::Result<()> {
+    let Device::Cuda(i) = device else {
+        return Ok(());
+    };
+    if std::env::var_os(gan::train::observe::driver_calls::COUNTS_ENV).is_none()
+        || !tensor::cuda::simulator::active()
+    {
+        return Ok(());
+    }
+    let dev = tensor::cuda::device(i)?;
+    dev.synchronize()?;
+    tensor::cuda::sim_counts::reset();
+    step()?;
+    let counts = tensor::cuda::sim_counts::read();
+    dev.synchronize()?;
+    if let Some(n) = counts {
+        eprintln!(
+            "  {}: driver calls per call: {}",
+            c["name"].as_str().unwrap_or("?"),
+            n.per(1)
+        );
+    }
+    Ok(())
 }
 
 /// PyTorch's figures from --reference, else pytorch-<device>.json (cuda for

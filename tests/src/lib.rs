@@ -3,5 +3,6 @@
 
 pub mod gpu;
 pub mod gradcheck;
+pub mod kernel_report;
 pub mod op_cases;
 pub mod parity;

@@ -41,10 +41,16 @@ pub fn train(o: &TrainOptions) -> Result<Outcome> {
     if let Start::Fresh { overwrite, .. } = o.start {
         prepare_fresh(&dir, overwrite)?;
     }
-    let mut obs: Vec<Box<dyn Observer>> = vec![
+    let mut obs: Vec<Box<dyn Observer>> = Vec::new();
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    if let Some(d) = observe::driver_calls::DriverCalls::wanted(&t) {
+        // first: the counts of a step are taken before another observer works
+        obs.push(Box::new(d));
+    }
+    obs.extend::<[Box<dyn Observer>; 2]>([
         Box::new(observe::CsvObserver::open(&dir, fresh, &t, nb)?),
         Box::new(observe::Grids::open(&dir, fresh, &data, &t)?),
-    ];
+    ]);
     #[cfg(feature = "plot")]
     {
         let title = format!("{} on {}", t.settings().model, t.settings().dataset.name());

@@ -186,9 +186,44 @@ fn modules() -> &'static Mutex<HashMap<ModuleKey, Arc<CudaModule>>> {
     M.get_or_init(Default::default)
 }
 
-fn functions() -> &'static Mutex<HashMap<ModuleKey, CudaFunction>> {
-    static M: OnceLock<Mutex<HashMap<ModuleKey, CudaFunction>>> = OnceLock::new();
+/// A loaded kernel and the largest launch shape it was given (threads per
+/// block in the high half, dynamic shared memory bytes in the low half),
+/// for the resource report (`kernels::cuda::resources`).
+pub(crate) struct Kernel {
+    pub(crate) f: CudaFunction,
+    shape: std::sync::atomic::AtomicU64,
+}
+
+impl Kernel {
+    /// Remember `cfg`'s block size and dynamic shared memory (the largest).
+    pub(crate) fn note(&self, cfg: &cudarc::driver::LaunchConfig) {
+        let (x, y, z) = cfg.block_dim;
+        let packed = ((x * y * z) as u64) << 32 | cfg.shared_mem_bytes as u64;
+        self.shape
+            .fetch_max(packed, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+fn functions() -> &'static Mutex<HashMap<ModuleKey, Arc<Kernel>>> {
+    static M: OnceLock<Mutex<HashMap<ModuleKey, Arc<Kernel>>>> = OnceLock::new();
     M.get_or_init(Default::default)
+}
+
+/// Every kernel launched in this process (on any device) with the largest
+/// (threads per block, dynamic shared memory bytes) it was launched with.
+pub fn launched_shapes() -> Vec<(&'static str, u32, u32)> {
+    let mut seen: HashMap<&'static str, u64> = HashMap::new();
+    for ((_, name), k) in lock(functions()).iter() {
+        let s = k.shape.load(std::sync::atomic::Ordering::Relaxed);
+        let e = seen.entry(name).or_default();
+        *e = (*e).max(s);
+    }
+    let mut v: Vec<_> = seen
+        .into_iter()
+        .map(|(n, s)| (n, (s >> 32) as u32, s as u32))
+        .collect();
+    v.sort();
+    v
 }
 
 /// The loaded module of `src` on `dev`, compiled on first use.
@@ -226,7 +261,7 @@ fn module(dev: &CudaDevice, src: Source) -> Result<Arc<CudaModule>> {
 }
 
 /// The kernel `name` of `src` on `dev` (names are unique across sources).
-pub(crate) fn function(dev: &CudaDevice, src: Source, name: &'static str) -> Result<CudaFunction> {
+pub(crate) fn function(dev: &CudaDevice, src: Source, name: &'static str) -> Result<Arc<Kernel>> {
     let key = (dev.ordinal(), name);
     if let Some(f) = lock(functions()).get(&key) {
         return Ok(f.clone());
@@ -234,6 +269,10 @@ pub(crate) fn function(dev: &CudaDevice, src: Source, name: &'static str) -> Res
     let f = module(dev, src)?
         .load_function(name)
         .map_err(|e| Error::Cuda(format!("kernel {name} missing from {}: {e:?}", src.name)))?;
-    lock(functions()).insert(key, f.clone());
-    Ok(f)
+    let k = Arc::new(Kernel {
+        f,
+        shape: Default::default(),
+    });
+    lock(functions()).insert(key, k.clone());
+    Ok(k)
 }

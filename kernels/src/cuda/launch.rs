@@ -86,14 +86,16 @@ macro_rules! launch {
     ($op:expr, $dev:expr, $src:expr, $name:expr, $cfg:expr, [$($arg:ident),* $(,)?]) => {{
         use cudarc::driver::PushKernelArg as _;
         let __dev: &tensor::cuda::CudaDevice = $dev;
-        let __f = $crate::cuda::compile::function(__dev, $src, $name)?;
+        let __k = $crate::cuda::compile::function(__dev, $src, $name)?;
+        let __cfg: cudarc::driver::LaunchConfig = $cfg;
+        __k.note(&__cfg);
         let __stream = __dev.stream();
-        let mut __b = __stream.launch_builder(&__f);
+        let mut __b = __stream.launch_builder(&__k.f);
         $( __b.arg(&$arg); )*
         // SAFETY: the arguments match the kernel's parameters in type and order,
         // and every address points into a live buffer at least as large as the
         // sizes the kernel is given (checked by the caller).
-        unsafe { __b.launch($cfg) }
+        unsafe { __b.launch(__cfg) }
             .map_err(|e| tensor::cuda::driver_error($op, e))?;
     }};
 }

@@ -16,6 +16,7 @@
 #[macro_use]
 pub(crate) mod launch;
 pub mod compile;
+pub mod resources;
 
 pub use tensor::cuda::{
     device, device_count, driver_available, probe, size_class, stats, trim, AllocStats, CudaDevice,

@@ -7,6 +7,8 @@
 pub mod checkpoint;
 pub mod console;
 pub mod csv;
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+pub mod driver_calls;
 pub mod eval;
 pub mod grids;
 pub mod interrupt;

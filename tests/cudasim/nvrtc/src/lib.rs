@@ -147,15 +147,20 @@ pub unsafe extern "C" fn nvrtcCompileProgram(
             return ERROR_INVALID_OPTION;
         }
     };
+    // The real NVRTC's log, kept for a successful compile (ptxas' report).
+    let mut real_log = String::new();
     if let Some(r) = real::get() {
-        if let Err((status, log)) = r.check(&p.name, &p.source, &p.headers, &opts) {
-            let msg = format!("cudasim: the real NVRTC rejected {}:\n{log}", p.name);
-            p.log = CString::new(msg.replace('\0', " ")).unwrap_or_default();
-            return if (1..=17).contains(&status) {
-                status
-            } else {
-                ERROR_COMPILATION
-            };
+        match r.check(&p.name, &p.source, &p.headers, &opts) {
+            Ok(log) => real_log = log,
+            Err((status, log)) => {
+                let msg = format!("cudasim: the real NVRTC rejected {}:\n{log}", p.name);
+                p.log = CString::new(msg.replace('\0', " ")).unwrap_or_default();
+                return if (1..=17).contains(&status) {
+                    status
+                } else {
+                    ERROR_COMPILATION
+                };
+            }
         }
     }
     let input = host_cc::Input {
@@ -167,7 +172,7 @@ pub unsafe extern "C" fn nvrtcCompileProgram(
     match host_cc::build(&input) {
         Ok(out) => {
             p.output = Some(out);
-            p.log = CString::default();
+            p.log = CString::new(real_log.replace('\0', " ")).unwrap_or_default();
             SUCCESS
         }
         Err(log) => {

@@ -76,14 +76,15 @@ pub fn get() -> Option<&'static RealNvrtc> {
 }
 
 impl RealNvrtc {
-    /// Ok when NVRTC compiles the program with `options`; else its status and log.
+    /// NVRTC's log when it compiles the program with `options` (ptxas'
+    /// report is there with `--ptxas-options=-v`); else its status and log.
     pub fn check(
         &self,
         name: &str,
         source: &str,
         headers: &[(String, String)],
         options: &[String],
-    ) -> Result<(), (c_int, String)> {
+    ) -> Result<String, (c_int, String)> {
         let mut parts: Vec<&[u8]> = vec![b"real-nvrtc", name.as_bytes(), source.as_bytes()];
         for (n, s) in headers {
             parts.push(n.as_bytes());
@@ -93,8 +94,8 @@ impl RealNvrtc {
         let v = format!("{:?}", self.version);
         parts.push(v.as_bytes());
         let marker = cache_dir().join(format!("{}.nvrtc-ok", hash(&parts)));
-        if marker.exists() {
-            return Ok(());
+        if let Ok(log) = std::fs::read_to_string(&marker) {
+            return Ok(log);
         }
         let cstr = |s: &str| CString::new(s).map_err(|e| (3, e.to_string()));
         let src = cstr(source)?;
@@ -144,9 +145,9 @@ impl RealNvrtc {
             if st != 0 {
                 return Err((st, log));
             }
+            let _ = std::fs::create_dir_all(cache_dir());
+            let _ = std::fs::write(&marker, log.as_bytes());
+            Ok(log)
         }
-        let _ = std::fs::create_dir_all(cache_dir());
-        let _ = std::fs::write(&marker, b"");
-        Ok(())
     }
 }
