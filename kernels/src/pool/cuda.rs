@@ -73,6 +73,52 @@ pub(crate) fn forward(
     Ok((y, idx))
 }
 
+/// Which way a kernel moves values between the pooled input and output.
+enum Direction {
+    /// Output-shaped values to the input's shape (the backward's scatter).
+    ToInput,
+    /// Input-shaped values to the output's shape (the gather).
+    ToOutput,
+}
+
+/// Launch `name` over the device indices `idx` of a pool of `input` →
+/// `output` shapes, reading `src` and writing a new tensor of the shape the
+/// direction names. Both kernels take (src, idx, dst, geometry, planes).
+#[allow(clippy::too_many_arguments)]
+fn indexed(
+    op: &'static str,
+    name: &'static str,
+    src: &Tensor,
+    idx: &Tensor,
+    (input, output_shape): (&[usize], &[usize]),
+    to: Direction,
+    kernel: usize,
+    stride: usize,
+) -> Result<Tensor> {
+    let (dev, pidx) = operand(op, idx)?;
+    let sc = crate::copy::contiguous(src)?;
+    let psrc = operand_on(op, &sc, &dev)?;
+    let g = geom(op, input, output_shape, kernel, stride)?;
+    let shape = match to {
+        Direction::ToInput => input,
+        Direction::ToOutput => output_shape,
+    };
+    let (dst, pdst) = output(&dev, shape)?;
+    let total: usize = shape.iter().product();
+    let planes = (shape[0] * shape[1]) as i64;
+    if total > 0 {
+        launch!(
+            op,
+            &dev,
+            source(),
+            name,
+            grid(&dev, total, BLOCK),
+            [psrc, pidx, pdst, g, planes]
+        );
+    }
+    Ok(dst)
+}
+
 /// dx of `input_shape` from dy and the device indices of the forward.
 pub(crate) fn backward(
     dy: &Tensor,
@@ -81,25 +127,18 @@ pub(crate) fn backward(
     kernel: usize,
     stride: usize,
 ) -> Result<Tensor> {
-    let op = "max_pool2d_backward";
-    let (dev, pidx) = operand(op, idx)?;
-    let gc = crate::copy::contiguous(dy)?;
-    let pdy = operand_on(op, &gc, &dev)?;
-    let g = geom(op, input_shape, dy.shape(), kernel, stride)?;
-    let (dx, pdx) = output(&dev, input_shape)?;
-    let total: usize = input_shape.iter().product();
-    let planes = (input_shape[0] * input_shape[1]) as i64;
-    if total > 0 {
-        launch!(
-            op,
-            &dev,
-            source(),
-            "maxpool_backward_f32",
-            grid(&dev, total, BLOCK),
-            [pdy, pidx, pdx, g, planes]
-        );
-    }
-    Ok(dx)
+    let shapes = (input_shape, dy.shape());
+    let name = "maxpool_backward_f32";
+    indexed(
+        "max_pool2d_backward",
+        name,
+        dy,
+        idx,
+        shapes,
+        Direction::ToInput,
+        kernel,
+        stride,
+    )
 }
 
 /// y of `out_shape` gathered from x (the pooled input's shape) at the device
@@ -111,23 +150,16 @@ pub(crate) fn gather(
     kernel: usize,
     stride: usize,
 ) -> Result<Tensor> {
-    let op = "max_pool2d_gather";
-    let (dev, pidx) = operand(op, idx)?;
-    let xc = crate::copy::contiguous(x)?;
-    let px = operand_on(op, &xc, &dev)?;
-    let g = geom(op, x.shape(), out_shape, kernel, stride)?;
-    let (y, py) = output(&dev, out_shape)?;
-    let total: usize = out_shape.iter().product();
-    let planes = (out_shape[0] * out_shape[1]) as i64;
-    if total > 0 {
-        launch!(
-            op,
-            &dev,
-            source(),
-            "maxpool_gather_f32",
-            grid(&dev, total, BLOCK),
-            [px, pidx, py, g, planes]
-        );
-    }
-    Ok(y)
+    let shapes = (x.shape(), out_shape);
+    let name = "maxpool_gather_f32";
+    indexed(
+        "max_pool2d_gather",
+        name,
+        x,
+        idx,
+        shapes,
+        Direction::ToOutput,
+        kernel,
+        stride,
+    )
 }

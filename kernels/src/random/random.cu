@@ -89,15 +89,17 @@ extern "C" __global__ void normal_f32(float* __restrict__ y, unsigned long long 
 }
 
 // Inverted-dropout mask: 0 with probability p, else `scale` = 1 / (1 - p).
+__device__ __forceinline__ void dropout_values(uint4 w, float* v, float p, float scale) {
+    v[0] = unit(w.x) < p ? 0.0f : scale;
+    v[1] = unit(w.y) < p ? 0.0f : scale;
+    v[2] = unit(w.z) < p ? 0.0f : scale;
+    v[3] = unit(w.w) < p ? 0.0f : scale;
+}
+
 extern "C" __global__ void dropout_mask_f32(float* __restrict__ y, unsigned long long n,
                                             unsigned long long seed, unsigned long long offset,
                                             float p, float scale) {
-    for_each_group(y, n, seed, offset, [&](uint4 w, float* v) {
-        v[0] = unit(w.x) < p ? 0.0f : scale;
-        v[1] = unit(w.y) < p ? 0.0f : scale;
-        v[2] = unit(w.z) < p ? 0.0f : scale;
-        v[3] = unit(w.w) < p ? 0.0f : scale;
-    });
+    for_each_group(y, n, seed, offset, [&](uint4 w, float* v) { dropout_values(w, v, p, scale); });
 }
 
 // Dropout applied in the same launch: the mask of dropout_mask_f32 (the same
@@ -106,12 +108,7 @@ extern "C" __global__ void dropout_f32(const float* __restrict__ x, float* __res
                                        float* __restrict__ mask, unsigned long long n,
                                        unsigned long long seed, unsigned long long offset,
                                        float p, float scale) {
-    for_each_group(mask, n, seed, offset, [&](uint4 w, float* v) {
-        v[0] = unit(w.x) < p ? 0.0f : scale;
-        v[1] = unit(w.y) < p ? 0.0f : scale;
-        v[2] = unit(w.z) < p ? 0.0f : scale;
-        v[3] = unit(w.w) < p ? 0.0f : scale;
-    });
+    for_each_group(mask, n, seed, offset, [&](uint4 w, float* v) { dropout_values(w, v, p, scale); });
     // Each thread reads back only the mask values it wrote itself.
     unsigned long long groups = (n + 3) / 4;
     unsigned long long step = (unsigned long long)gridDim.x * blockDim.x;

@@ -186,7 +186,7 @@ pub fn scatter_to_dim(
     })
 }
 
-/// The means of `parts` as one [k] tensor on their device: each part's
+/// The means of `parts` as one \[k\] tensor on their device: each part's
 /// elements, through σ first where its flag says, summed in f64 and divided
 /// by their count. On a GPU one launch for up to 8 parts (a training step's
 /// logged figures); an error for parts on different devices or more than 8.
