@@ -9,6 +9,7 @@ use crate::data::DatasetName;
 use crate::eval::command::EvalOptions;
 use crate::models::ModelKind;
 use crate::sample::SampleOptions;
+use crate::train::recipe::{GanLoss, Recipe, R1};
 use crate::train::{ResumeFlags, Settings, Start, TrainOptions};
 use clap::builder::PossibleValue;
 use clap::{value_parser, Args, Parser, Subcommand, ValueEnum};
@@ -22,6 +23,22 @@ impl ValueEnum for ModelKind {
 
     fn to_possible_value(&self) -> Option<PossibleValue> {
         Some(PossibleValue::new(self.name()).help(self.about()))
+    }
+}
+
+impl ValueEnum for GanLoss {
+    fn value_variants<'a>() -> &'a [Self] {
+        &GanLoss::ALL
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        let help = match self {
+            GanLoss::Bce => "the tutorials': BCE on D's probability, non-saturating G loss",
+            GanLoss::Hinge => "hinge (SAGAN, BigGAN) on D's raw score",
+            GanLoss::Wasserstein => "the WGAN critic loss on D's raw score (with --gp: WGAN-GP)",
+            GanLoss::Lsgan => "least squares (LSGAN) on D's raw score",
+        };
+        Some(PossibleValue::new(self.name()).help(help))
     }
 }
 
@@ -66,7 +83,7 @@ pub struct Cli {
 pub enum Command {
     /// Train a model (the default command). Every option defaults to the model's
     /// tutorial setting.
-    Train(TrainArgs),
+    Train(Box<TrainArgs>),
     /// Generate images from a trained generator checkpoint.
     Sample(SampleArgs),
     /// Measure samples with the evaluation classifier: Fréchet distance of its
@@ -81,6 +98,34 @@ fn parse_lr(s: &str) -> Result<f64, String> {
     } else {
         Err(format!("learning rate {s} must be in (0, 10]"))
     }
+}
+
+fn parse_positive(s: &str) -> Result<f64, String> {
+    let v: f64 = s.parse().map_err(|_| format!("'{s}' is not a number"))?;
+    if v.is_finite() && v > 0.0 {
+        Ok(v)
+    } else {
+        Err(format!("{s} must be a positive number"))
+    }
+}
+
+fn parse_betas(s: &str) -> Result<(f64, f64), String> {
+    let parts: Vec<&str> = s.split(',').collect();
+    let [a, b] = parts[..] else {
+        return Err(format!("'{s}' is not two numbers B1,B2 (e.g. 0.5,0.9)"));
+    };
+    let num = |x: &str| -> Result<f64, String> {
+        let v: f64 = x
+            .trim()
+            .parse()
+            .map_err(|_| format!("'{x}' is not a number"))?;
+        if (0.0..1.0).contains(&v) {
+            Ok(v)
+        } else {
+            Err(format!("beta {x} must be in [0, 1)"))
+        }
+    };
+    Ok((num(a)?, num(b)?))
 }
 
 fn parse_channels(s: &str) -> Result<u64, String> {
@@ -238,6 +283,45 @@ pub struct TrainArgs {
     #[arg(long, overrides_with = "tensorboard")]
     pub no_tensorboard: bool,
 
+    /// The adversarial loss. The losses on D's raw score use D without its
+    /// final sigmoid (the checkpoint is the same model) [default: bce, the
+    /// tutorials']
+    #[arg(long, value_enum, help_heading = "Recipe (beyond the tutorials)")]
+    pub loss: Option<GanLoss>,
+
+    /// WGAN-GP: add LAMBDA·mean((‖∇D(x̂)‖₂ − 1)²) on interpolates x̂ of the real
+    /// and fake batch (one ε per image) to D's loss; on D's raw score, or on
+    /// its probability with --loss bce (allowed, rarely useful). 10 in the paper
+    #[arg(long, value_name = "LAMBDA", allow_negative_numbers = true, value_parser = parse_positive, help_heading = "Recipe (beyond the tutorials)")]
+    pub gp: Option<f64>,
+
+    /// R1: add GAMMA/2·mean(‖∇D(x)‖²) on the real batch to D's loss, lazily
+    /// (every --r1-every D updates, scaled by it, as StyleGAN2)
+    #[arg(long, value_name = "GAMMA", allow_negative_numbers = true, value_parser = parse_positive, help_heading = "Recipe (beyond the tutorials)")]
+    pub r1: Option<f64>,
+
+    /// D updates between two R1 penalties [default: 16, with --r1]
+    #[arg(long, value_name = "K", requires = "r1", allow_negative_numbers = true, value_parser = value_parser!(u32).range(1..), help_heading = "Recipe (beyond the tutorials)")]
+    pub r1_every: Option<u32>,
+
+    /// D updates per G update (one batch each: G is updated on every N-th
+    /// step) [default: 1]
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = value_parser!(u32).range(1..=1000), help_heading = "Recipe (beyond the tutorials)")]
+    pub n_critic: Option<u32>,
+
+    /// G's learning rate (two time-scale updates) [default: --lr]
+    #[arg(long, value_name = "LR", allow_negative_numbers = true, value_parser = parse_lr, help_heading = "Recipe (beyond the tutorials)")]
+    pub lr_g: Option<f64>,
+
+    /// D's learning rate [default: --lr]
+    #[arg(long, value_name = "LR", allow_negative_numbers = true, value_parser = parse_lr, help_heading = "Recipe (beyond the tutorials)")]
+    pub lr_d: Option<f64>,
+
+    /// Adam's betas of both optimisers, as B1,B2 (e.g. 0.5,0.9; Adam models
+    /// only) [default: the model's]
+    #[arg(long, value_name = "B1,B2", allow_negative_numbers = true, value_parser = parse_betas, help_heading = "Recipe (beyond the tutorials)")]
+    pub betas: Option<(f64, f64)>,
+
     /// Behave as if Ctrl-C came after N steps of this process (for tests)
     #[arg(long, hide = true, value_name = "N")]
     pub interrupt_after: Option<u64>,
@@ -320,6 +404,7 @@ impl TrainArgs {
                     limit_batches: self.limit_batches,
                     epochs: self.epochs.map(|e| e as usize),
                     data_dir: self.data_dir.clone(),
+                    recipe: self.recipe_flags(),
                 },
             },
             None => Start::Fresh {
@@ -354,7 +439,31 @@ impl TrainArgs {
         s.seed = self.seed.unwrap_or(s.seed);
         s.log_every = self.log_every;
         s.limit_batches = self.limit_batches;
+        s.recipe = self.recipe_flags().unwrap_or_default();
         s
+    }
+
+    /// The recipe the flags ask for, when any recipe flag was given.
+    fn recipe_flags(&self) -> Option<Recipe> {
+        let any = self.loss.is_some()
+            || self.gp.is_some()
+            || self.r1.is_some()
+            || self.n_critic.is_some()
+            || self.lr_g.is_some()
+            || self.lr_d.is_some()
+            || self.betas.is_some();
+        any.then(|| Recipe {
+            loss: self.loss.unwrap_or_default(),
+            gp: self.gp,
+            r1: self.r1.map(|gamma| R1 {
+                gamma,
+                every: self.r1_every.unwrap_or(16),
+            }),
+            n_critic: self.n_critic.unwrap_or(1),
+            lr_g: self.lr_g,
+            lr_d: self.lr_d,
+            betas: self.betas,
+        })
     }
 }
 

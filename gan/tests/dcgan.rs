@@ -129,6 +129,7 @@ fn settings() -> Settings {
         seed: 4,
         log_every: 100,
         limit_batches: None,
+        recipe: Default::default(),
     }
 }
 

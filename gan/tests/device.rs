@@ -59,6 +59,7 @@ fn saved_and_loaded_runs_continue_bit_for_bit() {
             seed: 6,
             log_every: 100,
             limit_batches: None,
+            recipe: Default::default(),
         };
         let pos = Position {
             epoch: 0,

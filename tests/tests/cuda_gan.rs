@@ -197,6 +197,7 @@ fn settings(kind: ModelKind) -> Settings {
         seed: 5,
         log_every: 100,
         limit_batches: None,
+        recipe: Default::default(),
     }
 }
 

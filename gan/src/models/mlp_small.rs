@@ -56,6 +56,9 @@ impl SmallD {
 
 impl Module for SmallD {
     fn forward(&self, x: &Var, f: &mut Fwd) -> Result<Var> {
+        self.forward_raw(x, f)?.sigmoid()
+    }
+    fn forward_raw(&self, x: &Var, f: &mut Fwd) -> Result<Var> {
         let b = x.shape().first().copied().unwrap_or(0);
         let x = if x.shape() == [b, 784] {
             x.clone()
@@ -63,7 +66,7 @@ impl Module for SmallD {
             x.reshape(&[b, 784])?
         };
         let h = self.fc1.forward(&x, f)?.leaky_relu(0.2)?;
-        self.fc2.forward(&h, f)?.sigmoid()
+        self.fc2.forward(&h, f)
     }
     fn named_parameters(&self) -> Vec<(String, Var)> {
         let mut v = prefixed("fc1", self.fc1.named_parameters());

@@ -33,6 +33,13 @@ impl Module for Activation {
     fn forward(&self, x: &Var, _f: &mut Fwd) -> Result<Var> {
         self.apply(x)
     }
+    /// A sigmoid's input (the logit); any other activation as `forward`.
+    fn forward_raw(&self, x: &Var, _f: &mut Fwd) -> Result<Var> {
+        match self {
+            Activation::Sigmoid => Ok(x.clone()),
+            a => a.apply(x),
+        }
+    }
     fn named_parameters(&self) -> Vec<(String, Var)> {
         Vec::new()
     }

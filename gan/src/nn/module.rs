@@ -40,6 +40,13 @@ pub trait Module: Send {
     /// The module's output for `x`.
     fn forward(&self, x: &Var, f: &mut Fwd) -> Result<Var>;
 
+    /// The output before a final sigmoid: a discriminator's raw score (its
+    /// logit), for the losses that take one (hinge, Wasserstein, least
+    /// squares). The same as `forward` for a module that ends in no sigmoid.
+    fn forward_raw(&self, x: &Var, f: &mut Fwd) -> Result<Var> {
+        self.forward(x, f)
+    }
+
     /// Parameters in `state_dict` order, named as PyTorch names them.
     fn named_parameters(&self) -> Vec<(String, Var)>;
 

@@ -37,6 +37,20 @@ impl Module for Sequential {
         }
         Ok(h)
     }
+    /// Every layer's `forward`, the last one's `forward_raw` (a final
+    /// sigmoid is left out).
+    fn forward_raw(&self, x: &Var, f: &mut Fwd) -> Result<Var> {
+        let mut h = x.clone();
+        let n = self.layers.len();
+        for (i, l) in self.layers.iter().enumerate() {
+            h = if i + 1 == n {
+                l.forward_raw(&h, f)?
+            } else {
+                l.forward(&h, f)?
+            };
+        }
+        Ok(h)
+    }
     fn named_parameters(&self) -> Vec<(String, Var)> {
         self.layers
             .iter()

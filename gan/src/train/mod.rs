@@ -6,6 +6,8 @@ pub mod noise;
 pub mod observe;
 pub mod options;
 pub mod penalty;
+pub mod recipe;
+mod recipe_step;
 pub mod report;
 pub mod run_dir;
 pub mod setup;

@@ -51,6 +51,9 @@ pub struct ResumeFlags {
     pub epochs: Option<usize>,
     /// `--data-dir`: where the data set is now.
     pub data_dir: Option<PathBuf>,
+    /// The recipe flags (`--loss`, `--gp`, …) when any was given: they must
+    /// be the run's.
+    pub recipe: Option<super::recipe::Recipe>,
 }
 
 impl ResumeFlags {
@@ -76,6 +79,13 @@ impl ResumeFlags {
         }
         if let Some(x) = self.seed.filter(|x| *x != s.seed) {
             return Err(clash("--seed", x.to_string(), s.seed.to_string()));
+        }
+        if let Some(r) = self.recipe.filter(|r| *r != s.recipe) {
+            return Err(Error::usage(format!(
+                "--resume: the run was started with {}, not {}; drop the recipe flags (or start a new run)",
+                s.recipe.describe().unwrap_or_else(|| "the tutorials' recipe".into()),
+                r.describe().unwrap_or_else(|| "the tutorials' recipe".into())
+            )));
         }
         if self.limit_batches.is_some() && self.limit_batches != s.limit_batches {
             return Err(clash(

@@ -38,6 +38,7 @@ impl Opening {
                 out,
                 overwrite,
             } => {
+                settings.recipe.check(settings.model)?;
                 let dir = out.clone().unwrap_or_else(|| next_run_dir(settings.model));
                 check_fresh(&dir, *overwrite)?;
                 Opening {

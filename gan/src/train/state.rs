@@ -42,6 +42,8 @@ pub struct Settings {
     pub log_every: u64,
     /// Use only the first N batches of each epoch.
     pub limit_batches: Option<u64>,
+    /// How the step trains (`Recipe::default()`: the tutorials' step).
+    pub recipe: super::recipe::Recipe,
 }
 
 impl Settings {
@@ -59,6 +61,7 @@ impl Settings {
             seed: 0,
             log_every: 100,
             limit_batches: None,
+            recipe: super::recipe::Recipe::default(),
         }
     }
 }
@@ -142,6 +145,7 @@ pub fn save(dir: &Path, gan: &Gan, s: &Settings, pos: &Position, acc: &LogAcc) -
         "seed": s.seed,
         "log_every": s.log_every,
         "limit_batches": s.limit_batches,
+        "recipe": s.recipe.to_json(),
         "epoch": pos.epoch,
         "batch": pos.batch,
         "global_step": pos.global_step,
@@ -231,6 +235,8 @@ pub fn load(dir: &Path, device: Device) -> Result<Restored> {
         seed: as_u64(&sp, &v, "seed")?,
         log_every: as_u64(&sp, &v, "log_every")?.max(1),
         limit_batches: v.get("limit_batches").and_then(Value::as_u64),
+        recipe: super::recipe::Recipe::from_json(v.get("recipe"))
+            .map_err(|e| Error::checkpoint(&sp, e))?,
     };
     let pos = Position {
         epoch: as_u64(&sp, &v, "epoch")? as usize,
@@ -270,7 +276,8 @@ pub fn load(dir: &Path, device: Device) -> Result<Restored> {
         check_model_file(&p, &l, model, net, Some(pos.global_step))?;
         checkpoint::load_into(&p, m, &l)?;
     }
-    let mut gan = Gan::assemble_with_channels(model, channels, g, d, settings.lr, device)?;
+    let gan = Gan::assemble_with_channels(model, channels, g, d, settings.lr, device)?;
+    let mut gan = gan.with_recipe(settings.recipe, settings.lr)?;
     for (prefix, key, opt) in [
         ("opt_g.", "opt_g_steps", &mut gan.opt_g),
         ("opt_d.", "opt_d_steps", &mut gan.opt_d),

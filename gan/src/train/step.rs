@@ -7,6 +7,7 @@
 //! the figures stay there (`PendingStats`) until the loop logs them.
 
 use super::noise::sample_z_on;
+use super::recipe::Recipe;
 use crate::error::{Error, Result};
 use crate::models::{Loss, ModelKind, Spec};
 use crate::nn::{Fwd, Module};
@@ -79,11 +80,11 @@ impl PendingStats {
 }
 
 /// Targets for one batch size: smoothed real labels, zeros, ones.
-struct Targets {
+pub(super) struct Targets {
     batch: usize,
-    real: Tensor,
-    zeros: Tensor,
-    ones: Tensor,
+    pub(super) real: Tensor,
+    pub(super) zeros: Tensor,
+    pub(super) ones: Tensor,
 }
 
 /// A model pair with its optimisers.
@@ -105,7 +106,9 @@ pub struct Gan {
     targets: Option<Targets>,
     /// D's outputs on the last step's real and fake batches (as D returned
     /// them, on the device), for histograms.
-    last_d: Option<(Tensor, Tensor)>,
+    pub(super) last_d: Option<(Tensor, Tensor)>,
+    /// How the step trains (`Recipe::default()`: the tutorials' step).
+    pub recipe: Recipe,
 }
 
 impl Gan {
@@ -170,10 +173,31 @@ impl Gan {
             device,
             targets: None,
             last_d: None,
+            recipe: Recipe::default(),
         })
     }
 
-    fn targets(&mut self, b: usize) -> Result<&Targets> {
+    /// This pair trained with `recipe` by a run of learning rate `lr`: its
+    /// optimisers rebuilt with the recipe's learning rates and betas (before
+    /// any step; the tutorials' recipe keeps them as they are).
+    pub fn with_recipe(mut self, recipe: Recipe, lr: f64) -> Result<Gan> {
+        recipe.check(self.kind)?;
+        if recipe.lr_g.is_some() || recipe.lr_d.is_some() || recipe.betas.is_some() {
+            let kind = match (self.spec.opt, recipe.betas) {
+                (crate::models::OptKind::Adam { .. }, Some((beta1, beta2))) => {
+                    crate::models::OptKind::Adam { beta1, beta2 }
+                }
+                (k, _) => k,
+            };
+            let (lr_g, lr_d) = recipe.learning_rates(lr);
+            self.opt_g = optim::build(kind, lr_g, self.g.named_parameters());
+            self.opt_d = optim::build(kind, lr_d, self.d.named_parameters());
+        }
+        self.recipe = recipe;
+        Ok(self)
+    }
+
+    pub(super) fn targets(&mut self, b: usize) -> Result<&Targets> {
         if self.targets.as_ref().is_none_or(|t| t.batch != b) {
             let full = |v: f64| Tensor::full(v, &[b, 1], DType::F32, self.device);
             self.targets = Some(Targets {
@@ -186,7 +210,7 @@ impl Gan {
         Ok(self.targets.as_ref().expect("set above"))
     }
 
-    fn criterion(&self, out: &Var, target: &Tensor) -> Result<Var> {
+    pub(super) fn criterion(&self, out: &Var, target: &Tensor) -> Result<Var> {
         let b = target.shape()[0];
         let out = if out.shape() == [b, 1] {
             out.clone()
@@ -200,7 +224,7 @@ impl Gan {
     }
 
     /// Mean probability of D's outputs (sigmoid first when D returns logits).
-    fn mean_prob(&self, out: &Var) -> Result<f32> {
+    pub(super) fn mean_prob(&self, out: &Var) -> Result<f32> {
         let v = out.data().to_vec_f32()?;
         let s: f64 = match self.spec.loss {
             Loss::Bce => v.iter().map(|&x| x as f64).sum(),
@@ -227,7 +251,7 @@ impl Gan {
     }
 
     /// Images as D takes them: (B, C·H·W) for the MLPs, else as they are.
-    fn d_input(&self, x: &Var) -> Result<Var> {
+    pub(super) fn d_input(&self, x: &Var) -> Result<Var> {
         let b = x.shape()[0];
         let n = self.spec.image_numel();
         if self.spec.flat_images && x.shape() != [b, n] {
@@ -259,6 +283,9 @@ impl Gan {
         z: Tensor,
         rng: &mut StdRng,
     ) -> Result<PendingStats> {
+        if !self.recipe.is_tutorial() {
+            return self.recipe_step(real, z, rng);
+        }
         // Uploads (a no-op on the CPU) go through pinned staging on the copy
         // stream: the host does not wait, and the copy overlaps queued kernels.
         let b = real.shape()[0];

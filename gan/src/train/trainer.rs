@@ -55,11 +55,13 @@ impl Trainer {
     /// initialised from the seed (on the CPU, then moved to `device`).
     pub fn new(settings: Settings, channels: usize, device: Device) -> Result<Trainer> {
         let s = &settings;
-        let gan = Gan::new_with_channels(s.model, channels, s.seed, s.lr, device)?;
+        let gan = Gan::new_with_channels(s.model, channels, s.seed, s.lr, device)?
+            .with_recipe(s.recipe, s.lr)?;
         Ok(Self::from_gan(gan, settings))
     }
 
-    /// A fresh run of `settings` with an already built model pair.
+    /// A fresh run of `settings` with an already built model pair (which
+    /// trains with its own recipe: see `Gan::with_recipe`).
     pub fn from_gan(gan: Gan, settings: Settings) -> Trainer {
         Self::at(gan, settings, Position::default(), LogAcc::default())
     }

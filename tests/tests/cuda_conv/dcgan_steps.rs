@@ -89,6 +89,7 @@ fn dcgan_steps_and_checkpoints_on_cuda() {
                 seed: 3,
                 log_every: 100,
                 limit_batches: None,
+                recipe: Default::default(),
             };
             let pos = Position {
                 epoch: 0,

@@ -33,11 +33,20 @@ impl Console {
         batches_per_epoch: usize,
     ) -> Console {
         let (s, pos, nb) = (t.settings(), t.position(), batches_per_epoch);
+        // The optimisers as the recipe leaves them (its rates and betas win).
+        let r = &s.recipe;
+        let (lr_g, lr_d) = (r.lr_g.unwrap_or(s.lr), r.lr_d.unwrap_or(s.lr));
+        let lr = if lr_g == lr_d {
+            format!("lr {lr_g}")
+        } else {
+            format!("lr G {lr_g}, D {lr_d}")
+        };
         let opt = match t.gan().spec.opt {
             OptKind::Adam { beta1, beta2 } => {
-                format!("Adam(lr {}, betas ({beta1}, {beta2}))", s.lr)
+                let (b1, b2) = r.betas.unwrap_or((beta1, beta2));
+                format!("Adam({lr}, betas ({b1}, {b2}))")
             }
-            OptKind::Sgd { momentum } => format!("SGD(lr {}, momentum {momentum})", s.lr),
+            OptKind::Sgd { momentum } => format!("SGD({lr}, momentum {momentum})"),
         };
         if fresh {
             println!(
@@ -59,6 +68,9 @@ impl Console {
                 pos.global_step,
                 s.epochs
             );
+        }
+        if let Some(r) = s.recipe.describe() {
+            println!("{r}");
         }
         Console {
             dir: dir.to_path_buf(),

@@ -104,6 +104,12 @@ fn settings_markdown(t: &Trainer) -> String {
                 .map_or("all".into(), |n| format!("the first {n}")),
         ),
         ("device", t.device().to_string()),
+        (
+            "recipe",
+            s.recipe
+                .describe()
+                .unwrap_or_else(|| "the tutorials'".into()),
+        ),
     ];
     let mut md = String::from("| setting | value |\n| --- | --- |\n");
     for (k, v) in rows {

@@ -1,0 +1,325 @@
+//! How a run trains beyond the tutorials: the GAN loss, gradient penalties,
+//! critic updates per generator update and the two optimisers' learning rates
+//! and betas. `Recipe::default()` is the tutorials' step, bit for bit; every
+//! other value is built into the step by `Gan::train_step_with_z`.
+//!
+//! ```
+//! use gan::prelude::*;
+//! use gan::train::recipe::{GanLoss, Recipe};
+//! // WGAN-GP (Gulrajani et al. 2017): critic loss, λ = 10, 5 critic updates per
+//! // generator update, Adam 1e-4 with betas (0.5, 0.9) for both networks.
+//! let recipe = Recipe {
+//!     loss: GanLoss::Wasserstein,
+//!     gp: Some(10.0),
+//!     n_critic: 5,
+//!     lr_g: Some(1e-4),
+//!     lr_d: Some(1e-4),
+//!     betas: Some((0.5, 0.9)),
+//!     ..Recipe::default()
+//! };
+//! recipe.check(ModelKind::Mlp)?;
+//! let mut settings = Settings::for_model(ModelKind::Mlp);
+//! settings.batch = 8;
+//! settings.recipe = recipe;
+//! let mut trainer = Trainer::new(settings, 1, Device::Cpu)?;
+//! let mut rng = step_rng(3, u64::MAX);
+//! for _ in 0..5 {
+//!     let real = Tensor::rand_uniform(&[8, 1, 28, 28], -1.0, 1.0, &mut rng)?;
+//!     trainer.step(&real)?;
+//! }
+//! // five critic updates, one generator update
+//! assert_eq!((trainer.gan().opt_d.steps(), trainer.gan().opt_g.steps()), (5, 1));
+//! # Ok::<(), gan::Error>(())
+//! ```
+
+use crate::error::{Error, Result};
+use crate::models::{ModelKind, OptKind};
+use serde_json::{json, Value};
+
+/// The adversarial loss.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum GanLoss {
+    /// The tutorials': binary cross-entropy on D's probability (or its logit,
+    /// for mlp-dropout), real target smoothed as the model's spec says, the
+    /// non-saturating generator loss.
+    #[default]
+    Bce,
+    /// Hinge (Lim & Ye 2017; SAGAN, BigGAN) on D's raw score s:
+    /// D: mean(relu(1 − s_real)) + mean(relu(1 + s_fake)); G: −mean(s_fake).
+    Hinge,
+    /// The WGAN critic loss on raw scores: D: mean(s_fake) − mean(s_real);
+    /// G: −mean(s_fake).
+    Wasserstein,
+    /// Least squares (Mao et al. 2017) on raw scores, as PyTorch's MSELoss
+    /// writes it: D: mean((s_real − 1)²) + mean(s_fake²); G: mean((s_fake − 1)²).
+    Lsgan,
+}
+
+impl GanLoss {
+    /// Every loss, in the order of `--help`.
+    pub const ALL: [GanLoss; 4] = [
+        GanLoss::Bce,
+        GanLoss::Hinge,
+        GanLoss::Wasserstein,
+        GanLoss::Lsgan,
+    ];
+
+    /// Its name on the command line and in checkpoints.
+    pub fn name(self) -> &'static str {
+        match self {
+            GanLoss::Bce => "bce",
+            GanLoss::Hinge => "hinge",
+            GanLoss::Wasserstein => "wasserstein",
+            GanLoss::Lsgan => "lsgan",
+        }
+    }
+
+    /// The loss called `s`.
+    pub fn from_name(s: &str) -> Option<GanLoss> {
+        Self::ALL.into_iter().find(|l| l.name() == s)
+    }
+
+    /// Whether D's raw score is used (D without its final sigmoid).
+    pub fn raw_scores(self) -> bool {
+        self != GanLoss::Bce
+    }
+}
+
+/// R1 (Mescheder et al. 2018) on real images, lazily (StyleGAN2).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct R1 {
+    /// γ: the penalty is γ/2·mean(‖∇ₓD(x)‖²).
+    pub gamma: f64,
+    /// Taken every `every` D updates and scaled by `every`, added to that
+    /// update's D loss.
+    pub every: u32,
+}
+
+/// Everything a step does beyond the tutorials (see the module docs).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Recipe {
+    /// The adversarial loss.
+    pub loss: GanLoss,
+    /// WGAN-GP's λ: λ·mean((‖∇D(x̂)‖₂ − 1)²) on interpolates x̂ of the real
+    /// and (detached) fake batch, one ε ~ U(0, 1) per sample, added to D's loss.
+    pub gp: Option<f64>,
+    /// R1 on the real batch.
+    pub r1: Option<R1>,
+    /// D updates per G update: each step updates D; G is updated on every
+    /// `n_critic`-th step (one batch per D update, as WGAN-GP's algorithm).
+    pub n_critic: u32,
+    /// G's learning rate (`None`: the run's `lr`).
+    pub lr_g: Option<f64>,
+    /// D's learning rate (`None`: the run's `lr`).
+    pub lr_d: Option<f64>,
+    /// Adam's (β1, β2) for both networks (`None`: the model's spec).
+    pub betas: Option<(f64, f64)>,
+}
+
+impl Default for Recipe {
+    /// The tutorials' step.
+    fn default() -> Self {
+        Recipe {
+            loss: GanLoss::Bce,
+            gp: None,
+            r1: None,
+            n_critic: 1,
+            lr_g: None,
+            lr_d: None,
+            betas: None,
+        }
+    }
+}
+
+impl Recipe {
+    /// Whether this is the tutorials' step (the step then runs exactly as it
+    /// always has).
+    pub fn is_tutorial(&self) -> bool {
+        *self == Recipe::default()
+    }
+
+    /// A clear error for a value that means nothing or cannot work with
+    /// `model` (before any data is read).
+    pub fn check(&self, model: ModelKind) -> Result<()> {
+        let positive = |flag: &str, v: f64| {
+            if v.is_finite() && v > 0.0 {
+                Ok(())
+            } else {
+                Err(Error::usage(format!(
+                    "{flag} must be a positive number, not {v}"
+                )))
+            }
+        };
+        if let Some(l) = self.gp {
+            positive("--gp", l)?;
+        }
+        if let Some(r) = self.r1 {
+            positive("--r1", r.gamma)?;
+            if r.every == 0 {
+                return Err(Error::usage("--r1-every must be at least 1"));
+            }
+        }
+        if self.n_critic == 0 {
+            return Err(Error::usage(
+                "--n-critic must be at least 1 (D updates per G update)",
+            ));
+        }
+        for (flag, lr) in [("--lr-g", self.lr_g), ("--lr-d", self.lr_d)] {
+            if let Some(l) = lr {
+                positive(flag, l)?;
+            }
+        }
+        if let Some((b1, b2)) = self.betas {
+            if !(0.0..1.0).contains(&b1) || !(0.0..1.0).contains(&b2) {
+                return Err(Error::usage(format!(
+                    "--betas {b1},{b2}: each must be in [0, 1)"
+                )));
+            }
+            if let OptKind::Sgd { .. } = model.spec().opt {
+                return Err(Error::usage(format!(
+                    "--betas: {} trains with SGD, which has no betas",
+                    model.name()
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// The learning rates of G and D for a run whose `lr` is `lr`.
+    pub fn learning_rates(&self, lr: f64) -> (f64, f64) {
+        (self.lr_g.unwrap_or(lr), self.lr_d.unwrap_or(lr))
+    }
+
+    /// The recipe as the training state stores it.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "loss": self.loss.name(),
+            "gp": self.gp,
+            "r1_gamma": self.r1.map(|r| r.gamma),
+            "r1_every": self.r1.map(|r| r.every),
+            "n_critic": self.n_critic,
+            "lr_g": self.lr_g,
+            "lr_d": self.lr_d,
+            "betas": self.betas.map(|(a, b)| [a, b]),
+        })
+    }
+
+    /// The recipe of a training state (`None`: a run from before recipes,
+    /// which trained with the tutorials' step).
+    pub fn from_json(v: Option<&Value>) -> std::result::Result<Recipe, String> {
+        let Some(v) = v else {
+            return Ok(Recipe::default());
+        };
+        let f = |k: &str| v.get(k).and_then(Value::as_f64);
+        let loss = v
+            .get("loss")
+            .and_then(Value::as_str)
+            .and_then(GanLoss::from_name)
+            .ok_or("bad recipe loss")?;
+        let r1 = match (f("r1_gamma"), v.get("r1_every").and_then(Value::as_u64)) {
+            (Some(gamma), Some(every)) => Some(R1 {
+                gamma,
+                every: every as u32,
+            }),
+            _ => None,
+        };
+        let betas = v
+            .get("betas")
+            .and_then(Value::as_array)
+            .and_then(|a| Some((a.first()?.as_f64()?, a.get(1)?.as_f64()?)));
+        Ok(Recipe {
+            loss,
+            gp: f("gp"),
+            r1,
+            n_critic: v.get("n_critic").and_then(Value::as_u64).unwrap_or(1) as u32,
+            lr_g: f("lr_g"),
+            lr_d: f("lr_d"),
+            betas,
+        })
+    }
+
+    /// One line for the run's first output (`None` for the tutorials' step).
+    pub fn describe(&self) -> Option<String> {
+        if self.is_tutorial() {
+            return None;
+        }
+        let mut parts = vec![format!("loss {}", self.loss.name())];
+        if let Some(l) = self.gp {
+            parts.push(format!("WGAN-GP λ {l}"));
+        }
+        if let Some(r) = self.r1 {
+            parts.push(format!("R1 γ {} every {} steps", r.gamma, r.every));
+        }
+        if self.n_critic != 1 {
+            parts.push(format!("{} D updates per G update", self.n_critic));
+        }
+        if let Some(l) = self.lr_g {
+            parts.push(format!("lr G {l}"));
+        }
+        if let Some(l) = self.lr_d {
+            parts.push(format!("lr D {l}"));
+        }
+        if let Some((a, b)) = self.betas {
+            parts.push(format!("betas ({a}, {b})"));
+        }
+        Some(format!("recipe: {}", parts.join(", ")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recipes_round_trip_and_check() {
+        let r = Recipe {
+            loss: GanLoss::Hinge,
+            gp: None,
+            r1: Some(R1 {
+                gamma: 10.0,
+                every: 16,
+            }),
+            n_critic: 2,
+            lr_g: Some(1e-4),
+            lr_d: Some(4e-4),
+            betas: Some((0.0, 0.99)),
+        };
+        assert_eq!(Recipe::from_json(Some(&r.to_json())).unwrap(), r);
+        assert_eq!(Recipe::from_json(None).unwrap(), Recipe::default());
+        assert!(Recipe::default().is_tutorial() && Recipe::default().describe().is_none());
+        r.check(ModelKind::Dcgan28).unwrap();
+        let e = r.check(ModelKind::MlpSmall).unwrap_err().to_string();
+        assert!(e.contains("SGD"), "{e}");
+        for bad in [
+            Recipe {
+                n_critic: 0,
+                ..Recipe::default()
+            },
+            Recipe {
+                gp: Some(-1.0),
+                ..Recipe::default()
+            },
+            Recipe {
+                gp: Some(f64::NAN),
+                ..Recipe::default()
+            },
+            Recipe {
+                r1: Some(R1 {
+                    gamma: 1.0,
+                    every: 0,
+                }),
+                ..Recipe::default()
+            },
+            Recipe {
+                lr_d: Some(0.0),
+                ..Recipe::default()
+            },
+            Recipe {
+                betas: Some((1.5, 0.9)),
+                ..Recipe::default()
+            },
+        ] {
+            assert!(bad.check(ModelKind::Mlp).is_err(), "{bad:?}");
+        }
+    }
+}
