@@ -3,6 +3,10 @@ and `dcgan28`, exactly as ../shared/reference/bench_torch.py's `train_step_fn`
 takes them, from known weights, batches and z. gan/tests/step_parity.rs starts
 our `Gan` from the same weights (and optimiser state), feeds it the same
 batches and z through `Gan::train_step_with_z`, and compares after every step.
+The recipe cases (step_record.RECIPES: WGAN-GP with 5 critic steps, LSGAN
+with two learning rates, hinge with a lazy R1) take the steps of
+gan/src/train/recipe_step.rs the same way, WGAN-GP's ε from the formula too;
+each writes step_<case>.safetensors.
 
     /tmp/torch/bin/python tools/make_step_fixtures.py --out tests/fixtures
 
@@ -44,7 +48,7 @@ import os
 import numpy as np
 import torch
 
-from step_record import FULL_MAX, HEAD, MODELS, STEPS, STRIDE, train
+from step_record import CASES, FULL_MAX, HEAD, STRIDE, case_of, train
 
 TOL = 1e-4  # the test's tolerance, see tolerance_floor
 ACCEPT = 0.1  # every float32 run must stay within this fraction of it of float64
@@ -101,51 +105,51 @@ def worst_deviation(got, ref):
     return worst
 
 
-def float32_variants(model, salt, batch, warm):
+def float32_variants(case, salt):
     """The float32 runs that round differently: (label, run)."""
-    yield "1 thread", train(model, salt, torch.float32, batch, warm)
+    yield "1 thread", train(case, salt, torch.float32)
     torch.set_num_threads(2)
     try:
-        yield "2 threads", train(model, salt, torch.float32, batch, warm)
+        yield "2 threads", train(case, salt, torch.float32)
     finally:
         torch.set_num_threads(1)
     with torch.backends.mkldnn.flags(enabled=False):
-        yield "1 thread, no oneDNN", train(model, salt, torch.float32, batch, warm)
+        yield "1 thread, no oneDNN", train(case, salt, torch.float32)
 
 
-def make(model, out_dir, force_salt=None):
-    """Write the fixture of `model` from the first salt that passes the
+def make(case, out_dir, force_salt=None):
+    """Write the fixture of `case` from the first salt that passes the
     conditioning checks (module doc), or from `force_salt` whatever they say."""
-    batch, warm = MODELS[model]
+    model, batch, warm, _, recipe = case_of(case)
     rejected = []
     salts = range(MAX_SALTS) if force_salt is None else [force_salt]
     for salt in salts:
-        _, _, _, f64, kink = train(model, salt, torch.float64, batch, warm)
+        _, _, _, f64, kink = train(case, salt, torch.float64)
         if kink[0] < KINK_MARGIN:
             why = f"a ReLU / LeakyReLU input {kink[0]:.1e} of its rms from 0, in {kink[1]}"
-            print(f"{model} salt {salt}: rejected: {why}")
+            print(f"{case} salt {salt}: rejected: {why}")
             rejected.append({"salt": salt, "why": why})
             if force_salt is None:
                 continue
         worst, first = (0.0, ""), None
-        for label, run in float32_variants(model, salt, batch, warm):
+        for label, run in float32_variants(case, salt):
             first = first or run
             ratio, where = worst_deviation(run[3], f64)
             if ratio > worst[0]:
                 worst = (ratio, f"float32 ({label}) vs float64 at {where}")
             if ratio > ACCEPT:
                 break
-        print(f"{model} salt {salt}: worst deviation {worst[0]:.3f} of the tolerance: {worst[1]}; "
+        print(f"{case} salt {salt}: worst deviation {worst[0]:.3f} of the tolerance: {worst[1]}; "
               f"kink margin {kink[0]:.1e}")
         if force_salt is not None or worst[0] <= ACCEPT:
             break
         rejected.append({"salt": salt, "why": f"{worst[0]:.3g} of the tolerance: {worst[1]}"})
     else:
-        raise SystemExit(f"{model}: no salt below {MAX_SALTS} passes the conditioning checks")
+        raise SystemExit(f"{case}: no salt below {MAX_SALTS} passes the conditioning checks")
     spec, tensors, steps_meta, _, _ = first
     for m in steps_meta:
         st = m["stats"]
-        print(f"{model} step {m['step']}: d_loss {st[0]:.6f} g_loss {st[1]:.6f} "
+        print(f"{case} step {m['step']}: d_loss {st[0]:.6f} g_loss {st[1]:.6f} "
               f"D(x) {st[2]:.6f} D(G(z)) {st[3]:.6f}")
 
     params = {
@@ -170,8 +174,12 @@ def make(model, out_dir, force_salt=None):
                          "kink_margin": kink[0], "kink_margin_min": KINK_MARGIN,
                          "rejected": rejected},
     }
+    if recipe:
+        # The recipe as gan::train::Recipe::to_json writes it (absent: default).
+        params["case"] = case
+        params["recipe"] = recipe
     meta = {"op": "train_step", "params": json.dumps(params)}
-    path = os.path.join(out_dir, f"step_{model}.safetensors")
+    path = os.path.join(out_dir, f"step_{case}.safetensors")
     save_sorted(path, tensors, meta)
     print(f"wrote {path} ({os.path.getsize(path)} bytes, {len(tensors)} tensors)")
 
@@ -183,16 +191,16 @@ def compare(dump_dir, fixtures_dir, only):
     from safetensors import safe_open
     from safetensors.torch import load_file
 
-    for model, (batch, warm) in MODELS.items():
-        first = os.path.join(dump_dir, f"ours_{model}_step1.safetensors")
-        if only and only != model or not os.path.exists(first):
+    for case in CASES:
+        first = os.path.join(dump_dir, f"ours_{case}_step1.safetensors")
+        if only and only != case or not os.path.exists(first):
             continue
-        with safe_open(os.path.join(fixtures_dir, f"step_{model}.safetensors"), "pt") as f:
+        with safe_open(os.path.join(fixtures_dir, f"step_{case}.safetensors"), "pt") as f:
             salt = json.loads(f.metadata()["params"])["salt"]
-        f32 = train(model, salt, torch.float32, batch, warm)[3]
-        f64 = train(model, salt, torch.float64, batch, warm)[3]
-        for s in range(1, STEPS + 1):
-            path = os.path.join(dump_dir, f"ours_{model}_step{s}.safetensors")
+        f32 = train(case, salt, torch.float32)[3]
+        f64 = train(case, salt, torch.float64)[3]
+        for s in range(1, case_of(case)[3] + 1):
+            path = os.path.join(dump_dir, f"ours_{case}_step{s}.safetensors")
             if not os.path.exists(path):
                 break
             ours = {f"step{s}.{k}": v.double() for k, v in load_file(path).items()}
@@ -201,7 +209,7 @@ def compare(dump_dir, fixtures_dir, only):
             assert not missing, f"the dump has no {sorted(missing)}"
             t32 = {k: f32[k] for k in ours}
             t64 = {k: f64[k] for k in ours}
-            print(f"{model} step {s} (worst |diff| / tolerance over every element):")
+            print(f"{case} step {s} (worst |diff| / tolerance over every element):")
             for label, got, ref in (("ours vs PyTorch float32", ours, t32),
                                     ("ours vs float64", ours, t64),
                                     ("PyTorch float32 vs float64", t32, t64)):
@@ -213,7 +221,7 @@ def compare(dump_dir, fixtures_dir, only):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default="tests/fixtures")
-    ap.add_argument("--only", default="", help="one model of " + ", ".join(MODELS))
+    ap.add_argument("--only", default="", help="one case of " + ", ".join(CASES))
     ap.add_argument("--salt", type=int, default=None,
                     help="use this salt even if it fails the conditioning checks (to study them)")
     ap.add_argument("--compare", default="", metavar="DIR",
@@ -226,9 +234,9 @@ def main():
         compare(a.compare, a.out, a.only)
         return
     os.makedirs(a.out, exist_ok=True)
-    for model in MODELS:
-        if not a.only or a.only == model:
-            make(model, a.out, a.salt)
+    for case in CASES:
+        if not a.only or a.only == case:
+            make(case, a.out, a.salt)
 
 
 if __name__ == "__main__":

@@ -64,11 +64,41 @@ FULL_MAX = 4096
 STRIDE = 97
 HEAD = 64
 STEPS = 3
-# model: (batch, Adam warm start as (steps, exp_avg bound, exp_avg_sq centre) or None)
+# case: (batch, Adam warm start as (steps, exp_avg bound, exp_avg_sq centre) or None)
+# for the tutorials' step of the model named by the case
 MODELS = {
     "mlp": (100, None),
     "dcgan28": (16, (10, 1e-3, 1e-6)),
 }
+# The recipe cases (gan::train::Recipe, as its to_json writes it): case ->
+# (model, batch, warm, steps, recipe). Each runs enough steps that G is
+# updated and D updates once more after it; a lazy R1 comes on D update 0, K, ...
+# mlp-wgan-gp starts Adam warm: from fresh Adam, on salt 2 (the first that
+# passes the other checks), an element of D's gradient is 0 in exact
+# arithmetic but not in float32 (the
+# Wasserstein loss's mean over the fake batch minus the mean over the real
+# one, for a unit in the same regime on as many samples of each batch: 49 of
+# 100 negative in salt 2's D 2.bias[81]); PyTorch's summation order gives 0
+# there, ours 4e-9, and fresh Adam's sign-like first update turns that into
+# 0.27 lr. A warm Adam (sqrt(v) ~ 1e-3) makes such an element's update 1e-6 lr.
+RECIPES = {
+    "mlp-wgan-gp": ("mlp", 100, (10, 1e-3, 1e-6), 6, dict(
+        loss="wasserstein", gp=10.0, n_critic=5, lr_g=1e-4, lr_d=1e-4, betas=[0.5, 0.9])),
+    "mlp-lsgan": ("mlp", 100, None, 3, dict(loss="lsgan", lr_g=1e-4, lr_d=4e-4)),
+    "mlp-hinge-r1": ("mlp", 100, None, 3, dict(
+        loss="hinge", r1_gamma=10.0, r1_every=2, betas=[0.0, 0.9])),
+}
+
+
+def case_of(name):
+    """(model, batch, warm, steps, recipe) of a case name; the tutorial cases
+    have the recipe {} and STEPS steps."""
+    if name in MODELS:
+        return (name, *MODELS[name], STEPS, {})
+    return RECIPES[name]
+
+
+CASES = list(MODELS) + list(RECIPES)
 
 
 def put(out, key, t):
@@ -106,7 +136,9 @@ def record_state(out, full, meta_step, prefix, G, D, og, od):
                 keep(f"{prefix}.{net}.{k}", v)
         steps = set()
         for pname, p in mod.named_parameters():
-            st = opt.state[p]
+            # Before its first step Adam has no state: its moments are zeros.
+            st = opt.state[p] or {"step": 0, "exp_avg": torch.zeros_like(p),
+                                  "exp_avg_sq": torch.zeros_like(p)}
             keep(f"{prefix}.opt_{net}.{pname}.exp_avg", st["exp_avg"])
             keep(f"{prefix}.opt_{net}.{pname}.exp_avg_sq", st["exp_avg_sq"])
             steps.add(int(st["step"]))
@@ -127,14 +159,17 @@ def warm_start(root, net, mod, opt, warm, dtype, tensors):
                         "exp_avg_sq": v.to(dtype)}
 
 
-def train(model, salt, dtype, batch, warm):
-    """The three steps from the formula's inputs (salt `salt`), computed in
+def train(case, salt, dtype):
+    """The case's steps from the formula's inputs (salt `salt`), computed in
     `dtype` (the inputs are the same float32 values either way). Returns the
     tensors to store, the steps' metadata, every result whole (float64) and
     the smallest |ReLU / LeakyReLU input| / rms(input) seen."""
     sys.path.insert(0, REF)
     from models import build  # noqa: E402
 
+    model, batch, warm, steps, recipe = case_of(case)
+    if recipe:
+        return train_recipe(case, salt, dtype)
     root = f"{model}/{salt}"
     G, D, spec = build(model)
     assert spec["opt"] == "adam" and spec["loss"] == "bce", spec
@@ -181,7 +216,7 @@ def train(model, salt, dtype, batch, warm):
         return m(x).view(b, 1)
 
     steps_meta = []
-    for s in range(1, STEPS + 1):
+    for s in range(1, steps + 1):
         real = uniform(f"{root}/batch/{s}", image, 0.0, 1.0)
         z = normal(f"{root}/z/{s}", zshape)
         put_input(tensors, f"batch{s}", real)
@@ -210,3 +245,150 @@ def train(model, salt, dtype, batch, warm):
         steps_meta.append(m)
     return spec, tensors, steps_meta, full, tuple(kink)
 
+
+
+def raw(D):
+    """D without its final sigmoid, as the raw-score losses take it (the
+    Sequential models: every layer but the last)."""
+    assert isinstance(D, nn.Sequential) and isinstance(D[-1], nn.Sigmoid), D
+    return D[:-1]
+
+
+def train_recipe(case, salt, dtype):
+    """`train` for a recipe case: gan/src/train/recipe_step.rs's step, written
+    out in PyTorch. Each step: D's loss on D(real) and D(fake.detach()) (raw
+    scores unless the loss is BCE), plus a lazy R1 (scaled by its K) on the
+    D updates 0, K, 2K, ... and WGAN-GP on interpolates with ε from the
+    formula ("<root>/eps/<step>", uniform in [0, 1)); D's update; then on
+    every n_critic-th step G's loss on its fakes through the updated D and
+    G's update. The stats: [d_loss (with the penalties), g_loss (of the G
+    update; without one, G's loss on the step's fakes through D before its
+    update), mean D(real), mean D(fake)] (raw scores for the raw losses)."""
+    sys.path.insert(0, REF)
+    from models import build  # noqa: E402
+
+    model, b, warm, steps, recipe = case_of(case)
+    root = f"{model}/{salt}"
+    G, D, spec = build(model)
+    assert spec["opt"] == "adam" and spec["loss"] == "bce", spec
+    latent = spec["latent"]
+    init_weights(root, "G", G)
+    init_weights(root, "D", D)
+    tensors, full = {}, {}
+    for net, mod in (("G", G), ("D", D)):
+        for k, v in mod.state_dict().items():
+            if not k.endswith("num_batches_tracked"):
+                put_input(tensors, f"init.{net}.{k}", v)
+    G, D = G.to(dtype).train(), D.to(dtype).train()
+    loss = recipe.get("loss", "bce")
+    critic = D if loss == "bce" else raw(D)
+
+    kink = [math.inf, ""]
+
+    def note_kink(name, x):
+        x = x.detach()
+        r = (x.abs().min() / x.pow(2).mean().sqrt()).item()
+        if r < kink[0]:
+            kink[:] = [r, name]
+
+    def watch(name):
+        def hook(_m, args):
+            note_kink(name, args[0])
+        return hook
+
+    for net, mod in (("G", G), ("D", D)):
+        for mname, m in mod.named_modules():
+            if isinstance(m, (nn.ReLU, nn.LeakyReLU)):
+                m.register_forward_pre_hook(watch(f"{net} {mname} ({type(m).__name__})"))
+
+    betas = tuple(recipe.get("betas") or spec["betas"])
+    og = torch.optim.Adam(G.parameters(), lr=recipe.get("lr_g", spec["lr"]), betas=betas)
+    od = torch.optim.Adam(D.parameters(), lr=recipe.get("lr_d", spec["lr"]), betas=betas)
+    if warm:
+        warm_start(root, "G", G, og, warm, dtype, tensors)
+        warm_start(root, "D", D, od, warm, dtype, tensors)
+    bce = nn.BCELoss()
+    flat = not model.startswith("dcgan")
+    ones = torch.ones(b, 1, dtype=dtype)
+    zeros = torch.zeros(b, 1, dtype=dtype)
+    image = (b, math.prod(spec["image"])) if flat else (b, *spec["image"])
+    zshape = (b, latent, 1, 1) if spec["z"] == "normal4d" else (b, latent)
+    n_critic = recipe.get("n_critic", 1)
+    r1 = dict(gamma=recipe["r1_gamma"], every=recipe["r1_every"]) if "r1_gamma" in recipe else None
+    gp = recipe.get("gp")
+
+    def scores(x):
+        return critic(x).view(b, 1)
+
+    def d_loss_of(s_real, s_fake):
+        if loss == "bce":
+            return bce(s_real, ones * spec["label_smooth"]) + bce(s_fake, zeros)
+        if loss == "hinge":
+            note_kink("hinge 1 - D(real)", 1 - s_real)
+            note_kink("hinge 1 + D(fake)", 1 + s_fake)
+            return torch.relu(1 - s_real).mean() + torch.relu(1 + s_fake).mean()
+        if loss == "wasserstein":
+            return s_fake.mean() - s_real.mean()
+        assert loss == "lsgan", loss
+        return ((s_real - ones) ** 2).mean() + ((s_fake - zeros) ** 2).mean()
+
+    def g_loss_of(s_fake):
+        if loss == "bce":
+            return bce(s_fake, ones)
+        if loss in ("hinge", "wasserstein"):
+            return -s_fake.mean()
+        return ((s_fake - ones) ** 2).mean()
+
+    def input_grad(out, x):
+        (g,) = torch.autograd.grad(out.sum(), x, create_graph=True)
+        return g.reshape(b, -1)
+
+    steps_meta = []
+    for s in range(1, steps + 1):
+        real = uniform(f"{root}/batch/{s}", image, 0.0, 1.0)
+        z = normal(f"{root}/z/{s}", zshape)
+        put_input(tensors, f"batch{s}", real)
+        put_input(tensors, f"z{s}", z)
+        real, z = real.to(dtype), z.to(dtype)
+        d_done = s - 1  # D updates before this step
+        g_due = (d_done + 1) % n_critic == 0
+        r1_due = r1 is not None and d_done % r1["every"] == 0
+
+        fake = G(z)
+        if flat:
+            fake = fake.view(b, -1)
+        real_in = real.clone().requires_grad_(r1_due)
+        s_real = scores(real_in)
+        s_fake = scores(fake.detach())
+        d_loss = d_loss_of(s_real, s_fake)
+        if r1_due:
+            sq = input_grad(s_real, real_in).pow(2).sum(1)
+            d_loss = d_loss + sq.mean() * (r1["gamma"] / 2 * r1["every"])
+        if gp is not None:
+            eps = uniform(f"{root}/eps/{s}", (b,), 0.5, 0.5)
+            put_input(tensors, f"eps{s}", eps)
+            eps = eps.to(dtype).view(b, *([1] * (real.dim() - 1)))
+            f = fake.detach()
+            x_hat = (f + eps * (real - f)).requires_grad_(True)
+            norm = input_grad(scores(x_hat), x_hat).pow(2).sum(1).sqrt()
+            d_loss = d_loss + gp * ((norm - 1) ** 2).mean()
+        od.zero_grad()
+        d_loss.backward()
+        od.step()
+        if g_due:
+            g_loss = g_loss_of(scores(fake))
+            og.zero_grad()
+            g_loss.backward()
+            og.step()
+        else:
+            with torch.no_grad():
+                g_loss = g_loss_of(s_fake.detach())
+
+        stats = [d_loss.item(), g_loss.item(), s_real.mean().item(), s_fake.mean().item()]
+        tensors[f"step{s}.stats"] = torch.tensor(stats, dtype=torch.float32)
+        full[f"step{s}.stats"] = torch.tensor(stats, dtype=torch.float64)
+        m = {"step": s, "stats": stats, "opt_steps": {}, "num_batches_tracked": {},
+             "g_updated": g_due, "r1": r1_due}
+        record_state(tensors, full, m, f"step{s}", G, D, og, od)
+        steps_meta.append(m)
+    return spec, tensors, steps_meta, full, tuple(kink)

@@ -1,5 +1,6 @@
 //! Whole-step parity with PyTorch: three full D+G training steps of `mlp` and
-//! `dcgan28`, ours (`Trainer::step_with_z`) against
+//! `dcgan28` (and the recipe cases at the end: WGAN-GP, LSGAN, hinge with a
+//! lazy R1, each with its ε, rates and betas), ours (`Trainer::step_with_z`) against
 //! `tools/make_step_fixtures.py`'s (bench_torch.py's `train_step_fn`: float32,
 //! one thread, deterministic). Both start from the same weights (and Adam
 //! state) and are fed the same batches and z; after every step the losses,
@@ -65,7 +66,8 @@
 //! reads the fixtures from DIR instead of tests/fixtures.
 
 use gan::models::ModelKind;
-use gan::train::{Gan, Settings, Trainer};
+use gan::train::recipe::{GanLoss, Recipe, R1};
+use gan::train::{Gan, Settings, StepInputs, Trainer};
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use tensor::Tensor;
@@ -81,16 +83,58 @@ mod inputs;
 use fixture::{Fixture, Report};
 use inputs::{check_input, init_weights, normal, uniform, warm_start, Warm};
 
-/// Three steps of `kind` at batch `batch` from fresh Adam (`warm` None) or a
-/// warm one, against the fixture; the batch and the warm start are this
-/// test's promise, so they must be the fixture's too.
-fn three_steps_match_pytorch(kind: ModelKind, batch: usize, warm: Option<Warm>) {
-    let model = kind.name();
+/// A fixture's promise: the model, its batch, a warm Adam or none, the
+/// number of steps and the recipe (`Recipe::default()`: the tutorials' step).
+struct Case {
+    name: &'static str,
+    kind: ModelKind,
+    batch: usize,
+    warm: Option<Warm>,
+    steps: usize,
+    recipe: Recipe,
+}
+
+impl Case {
+    fn tutorial(kind: ModelKind, batch: usize, warm: Option<Warm>) -> Case {
+        Case {
+            name: kind.name(),
+            kind,
+            batch,
+            warm,
+            steps: STEPS,
+            recipe: Recipe::default(),
+        }
+    }
+}
+
+/// The case's steps against its fixture; the batch, warm start, step count
+/// and recipe are this test's promise, so they must be the fixture's too.
+fn steps_match_pytorch(case: Case) {
+    let Case {
+        name: model,
+        kind,
+        batch,
+        warm,
+        steps,
+        recipe,
+    } = case;
     let fx = Fixture::load(model);
     let spec = kind.spec();
     let b = fx.params["batch"].as_u64().unwrap() as usize;
     assert_eq!(b, batch, "{model}: the fixture's batch");
+    assert_eq!(
+        fx.params["model"].as_str(),
+        Some(kind.name()),
+        "{model}: model"
+    );
     assert_eq!(fx.params["lr"].as_f64(), Some(spec.lr), "{model}: lr");
+    let fx_recipe = Recipe::from_json(fx.params.get("recipe")).unwrap();
+    assert_eq!(fx_recipe, recipe, "{model}: the fixture's recipe");
+    assert_eq!(
+        fx.params["steps"].as_array().map(Vec::len),
+        Some(steps),
+        "{model}: the fixture's steps"
+    );
     let betas = match spec.opt {
         gan::models::OptKind::Adam { beta1, beta2 } => serde_json::json!([beta1, beta2]),
         gan::models::OptKind::Sgd { .. } => panic!("{model}: the fixtures train with Adam"),
@@ -112,8 +156,11 @@ fn three_steps_match_pytorch(kind: ModelKind, batch: usize, warm: Option<Warm>) 
     let salt = fx.params["salt"]
         .as_u64()
         .expect("the fixture names its salt");
-    let root = format!("{model}/{salt}");
-    let mut gan = Gan::new(kind, 0, spec.lr).unwrap();
+    let root = format!("{}/{salt}", kind.name());
+    let mut gan = Gan::new(kind, 0, spec.lr)
+        .unwrap()
+        .with_recipe(recipe, spec.lr)
+        .unwrap();
     for (net, m) in [("G", gan.g.as_ref()), ("D", gan.d.as_ref())] {
         init_weights(&root, net, m);
         for (k, t) in m.state_dict() {
@@ -144,16 +191,25 @@ fn three_steps_match_pytorch(kind: ModelKind, batch: usize, warm: Option<Warm>) 
     // draw only the dropout masks, which these models do not have).
     let settings = Settings {
         batch: b,
+        recipe,
         ..Settings::for_model(kind)
     };
     let mut trainer = Trainer::from_gan(gan, settings);
     let mut summary = Vec::new();
-    for s in 1..=STEPS {
+    for s in 1..=steps {
         let real = uniform(&format!("{root}/batch/{s}"), &image, 0.0, 1.0);
         let z = normal(&format!("{root}/z/{s}"), &zshape);
         check_input(&fx, &format!("batch{s}"), &real);
         check_input(&fx, &format!("z{s}"), &z);
-        let report = trainer.step_with_z(&real, z).unwrap();
+        // WGAN-GP's ε per sample, uniform in [0, 1), from the formula too.
+        let gp_eps = recipe.gp.map(|_| {
+            let eps = uniform(&format!("{root}/eps/{s}"), &[b], 0.5, 0.5);
+            check_input(&fx, &format!("eps{s}"), &eps);
+            eps
+        });
+        let report = trainer
+            .step_with_inputs(&real, StepInputs { z, gp_eps })
+            .unwrap();
         assert_eq!(report.stats.len(), 1, "a CPU step's figures come at once");
         let stats = report.stats[0];
         assert_eq!(trainer.position().global_step, s as u64);
@@ -270,7 +326,7 @@ fn three_steps_match_pytorch(kind: ModelKind, batch: usize, warm: Option<Warm>) 
 
 #[test]
 fn mlp_three_steps_from_fresh_adam_match_pytorch() {
-    three_steps_match_pytorch(ModelKind::Mlp, 100, None);
+    steps_match_pytorch(Case::tutorial(ModelKind::Mlp, 100, None));
 }
 
 /// Batch 16 and a warm Adam: at batch 128 from fresh Adam, dcgan28's three
@@ -282,5 +338,74 @@ fn dcgan28_three_steps_at_batch_16_from_warm_adam_match_pytorch() {
         m: 1e-3,
         v: 1e-6,
     };
-    three_steps_match_pytorch(ModelKind::Dcgan28, 16, Some(warm));
+    steps_match_pytorch(Case::tutorial(ModelKind::Dcgan28, 16, Some(warm)));
+}
+
+/// WGAN-GP (λ 10, ε from the formula), 5 critic steps per G step, Adam 1e-4
+/// with betas (0.5, 0.9): G is first updated on step 5. From a warm Adam: from
+/// a fresh one an element of D's gradient that is 0 in exact arithmetic (the
+/// Wasserstein loss's two means cancel) is 0 in PyTorch and 4e-9 here, and
+/// Adam's first update, lr·g/(|g| + eps), makes that 0.27 lr (the script says more).
+#[test]
+fn mlp_wgan_gp_with_five_critic_steps_matches_pytorch() {
+    steps_match_pytorch(Case {
+        name: "mlp-wgan-gp",
+        kind: ModelKind::Mlp,
+        batch: 100,
+        warm: Some(Warm {
+            steps: 10,
+            m: 1e-3,
+            v: 1e-6,
+        }),
+        steps: 6,
+        recipe: Recipe {
+            loss: GanLoss::Wasserstein,
+            gp: Some(10.0),
+            n_critic: 5,
+            lr_g: Some(1e-4),
+            lr_d: Some(1e-4),
+            betas: Some((0.5, 0.9)),
+            ..Recipe::default()
+        },
+    });
+}
+
+/// Least squares with two time-scale rates (G 1e-4, D 4e-4).
+#[test]
+fn mlp_lsgan_with_two_learning_rates_matches_pytorch() {
+    steps_match_pytorch(Case {
+        name: "mlp-lsgan",
+        kind: ModelKind::Mlp,
+        batch: 100,
+        warm: None,
+        steps: 3,
+        recipe: Recipe {
+            loss: GanLoss::Lsgan,
+            lr_g: Some(1e-4),
+            lr_d: Some(4e-4),
+            ..Recipe::default()
+        },
+    });
+}
+
+/// Hinge with a lazy R1 (γ 10 every 2 D updates: on steps 1 and 3, scaled
+/// by 2) and betas (0, 0.9).
+#[test]
+fn mlp_hinge_with_lazy_r1_matches_pytorch() {
+    steps_match_pytorch(Case {
+        name: "mlp-hinge-r1",
+        kind: ModelKind::Mlp,
+        batch: 100,
+        warm: None,
+        steps: 3,
+        recipe: Recipe {
+            loss: GanLoss::Hinge,
+            r1: Some(R1 {
+                gamma: 10.0,
+                every: 2,
+            }),
+            betas: Some((0.0, 0.9)),
+            ..Recipe::default()
+        },
+    });
 }

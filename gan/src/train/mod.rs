@@ -19,6 +19,6 @@ pub mod trainer;
 
 pub use options::{ResumeFlags, Start, TrainOptions};
 pub use state::{LogAcc, Position, Settings};
-pub use step::{Gan, StepStats};
+pub use step::{Gan, StepInputs, StepStats};
 pub use train_loop::{drive, train, Outcome};
 pub use trainer::{Interval, Report, Trainer};

@@ -72,6 +72,25 @@ pub fn interpolate<R: Rng + ?Sized>(real: &Tensor, fake: &Tensor, rng: &mut R) -
     let mut eps_shape = vec![1; real.rank()];
     eps_shape[0] = real.shape()[0];
     let eps = kernels::random::uniform(&eps_shape, 0.0, 1.0, rng.random(), 0, real.device())?;
+    interpolate_with(real, fake, &eps)
+}
+
+/// `interpolate` with its ε given: `eps` holds one value per sample (shape
+/// [N] or [N, 1, ...]), so that a test can feed the ε of another
+/// implementation.
+pub fn interpolate_with(real: &Tensor, fake: &Tensor, eps: &Tensor) -> Result<Var> {
+    let n = real.shape().first().copied().unwrap_or(0);
+    if real.shape() != fake.shape() || real.rank() == 0 || eps.numel() != n {
+        return Err(Error::shape_detail(
+            "interpolate",
+            real.shape(),
+            eps.shape(),
+            "real and fake batches [N, ...] of one shape and one ε per sample",
+        ));
+    }
+    let mut eps_shape = vec![1; real.rank()];
+    eps_shape[0] = n;
+    let eps = kernels::reshape(&eps.clone().to_device(real.device())?, &eps_shape)?;
     let eps = kernels::to_dtype(&eps, real.dtype())?;
     // ε·real + (1 − ε)·fake = fake + ε·(real − fake)
     let diff = kernels::binary(real, fake, kernels::BinaryOp::Sub)?;

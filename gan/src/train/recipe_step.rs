@@ -85,6 +85,7 @@ impl Gan {
         &mut self,
         real: &Tensor,
         z: Tensor,
+        gp_eps: Option<Tensor>,
         rng: &mut StdRng,
     ) -> Result<PendingStats> {
         let r = self.recipe;
@@ -128,7 +129,10 @@ impl Gan {
             d_loss = d_loss.add(&r1.mul_scalar(p.gamma / 2.0 * p.every as f64)?)?;
         }
         if let Some(lambda) = r.gp {
-            let x_hat = super::penalty::interpolate(real.data(), fake_d.data(), rng)?;
+            let x_hat = match &gp_eps {
+                Some(eps) => super::penalty::interpolate_with(real.data(), fake_d.data(), eps)?,
+                None => super::penalty::interpolate(real.data(), fake_d.data(), rng)?,
+            };
             let critic = |x: &Var| {
                 self.scores(x, &mut Fwd::new(rng))
                     .map_err(|e| tensor::Error::invalid("D", e.to_string()))

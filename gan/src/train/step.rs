@@ -16,6 +16,22 @@ use autograd::{no_grad, Var};
 use rand::rngs::StdRng;
 use tensor::{DType, Device, Tensor};
 
+/// The random draws of one step, given by the caller instead of drawn.
+#[derive(Clone, Debug)]
+pub struct StepInputs {
+    /// The latent batch, as the model's noise shapes it.
+    pub z: Tensor,
+    /// WGAN-GP's ε, one per sample in [0, 1] (shape [B]); `None`: drawn.
+    pub gp_eps: Option<Tensor>,
+}
+
+impl StepInputs {
+    /// Only z given.
+    pub fn with_z(z: Tensor) -> StepInputs {
+        StepInputs { z, gp_eps: None }
+    }
+}
+
 /// The figures of one step, as the tutorials print them.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct StepStats {
@@ -283,8 +299,21 @@ impl Gan {
         z: Tensor,
         rng: &mut StdRng,
     ) -> Result<PendingStats> {
+        self.train_step_with_inputs(real, StepInputs::with_z(z), rng)
+    }
+
+    /// The step with every draw that `inputs` gives taken from it (z, and
+    /// WGAN-GP's ε when given), so that a test can feed the numbers of
+    /// another implementation; `rng` draws the rest.
+    pub fn train_step_with_inputs(
+        &mut self,
+        real: &Tensor,
+        inputs: StepInputs,
+        rng: &mut StdRng,
+    ) -> Result<PendingStats> {
+        let StepInputs { z, gp_eps } = inputs;
         if !self.recipe.is_tutorial() {
-            return self.recipe_step(real, z, rng);
+            return self.recipe_step(real, z, gp_eps, rng);
         }
         // Uploads (a no-op on the CPU) go through pinned staging on the copy
         // stream: the host does not wait, and the copy overlaps queued kernels.

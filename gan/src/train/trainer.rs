@@ -7,7 +7,7 @@
 
 use super::noise::{sample_z_on, step_rng};
 use super::state::{self, LogAcc, Position, Settings};
-use super::step::PendingStats;
+use super::step::{PendingStats, StepInputs};
 use super::{Gan, StepStats};
 use crate::error::Result;
 use std::path::Path;
@@ -111,9 +111,14 @@ impl Trainer {
     /// still come from the run's stream), so that a test can feed the same
     /// batch and z as another implementation or device.
     pub fn step_with_z(&mut self, real: &Tensor, z: Tensor) -> Result<Report> {
+        self.step_with_inputs(real, StepInputs::with_z(z))
+    }
+
+    /// `step` with every draw that `inputs` gives taken from it.
+    pub fn step_with_inputs(&mut self, real: &Tensor, inputs: StepInputs) -> Result<Report> {
         let t = Instant::now();
         let mut rng = step_rng(self.settings.seed, self.pos.global_step);
-        let pending = self.gan.train_step_with_z(real, z, &mut rng)?;
+        let pending = self.gan.train_step_with_inputs(real, inputs, &mut rng)?;
         self.after_step(pending, t)
     }
 

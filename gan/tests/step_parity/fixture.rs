@@ -40,7 +40,9 @@ impl Fixture {
         let md = header.metadata().clone().unwrap_or_default();
         assert_eq!(md.get("op").map(String::as_str), Some("train_step"));
         let params: serde_json::Value = serde_json::from_str(&md["params"]).unwrap();
-        assert_eq!(params["model"], model);
+        // A recipe case names itself; a tutorial one by its model.
+        let case = params.get("case").unwrap_or(&params["model"]);
+        assert_eq!(case, model, "{}: the fixture's case", path.display());
         let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();
         let mut tensors = BTreeMap::new();
         for (key, view) in st.tensors() {
