@@ -105,3 +105,33 @@ def init_weights(model, net, module):
     # every state_dict entry must have been set by a rule above
     for k, v in module.state_dict().items():
         assert torch.isfinite(v.double()).all(), k
+
+
+def unit_vector(name, n):
+    """u / ||u|| for u = uniform(name, (n,), 0, 1): the float32 values summed
+    in order in float64, the root and the divisions in float64, then one
+    rounding to float32 (what gan/tests/step_parity/inputs.rs computes)."""
+    u = uniform(name, (n,), 0.0, 1.0).double().tolist()
+    s = 0.0
+    for x in u:
+        s += x * x
+    norm = math.sqrt(s)
+    return torch.tensor([x / norm for x in u], dtype=torch.float64).to(torch.float32)
+
+
+def spectral_norm_by_formula(model, net, module):
+    """torch.nn.utils.parametrizations.spectral_norm on every Linear and
+    Conv2d of `module` (after init_weights: the original is the weight the
+    formula set), then u and v set by the formula: unit_vector of
+    "<model>/<net>/<layer>.parametrizations.weight.0._u" (and "._v") in place
+    of the ones drawn from torch's generator."""
+    from torch.nn.utils.parametrizations import spectral_norm
+    for mname, m in list(module.named_modules()):
+        if isinstance(m, (nn.Linear, nn.Conv2d)):
+            spectral_norm(m)
+            sn = m.parametrizations.weight[0]
+            with torch.no_grad():
+                for b in ("_u", "_v"):
+                    buf = getattr(sn, b)
+                    key = f"{model}/{net}/{mname}.parametrizations.weight.0.{b}"
+                    buf.copy_(unit_vector(key, buf.numel()))

@@ -48,6 +48,7 @@ metadata (`params`, JSON): each optimiser's step count after every step (Adam's
 `state[p]["step"]`, the same for every parameter), every `num_batches_tracked`,
 the batch, the warm start and the salt.
 """
+import copy
 import math
 import os
 import sys
@@ -55,7 +56,7 @@ import sys
 import torch
 import torch.nn as nn
 
-from step_formula import init_weights, normal, uniform
+from step_formula import init_weights, normal, spectral_norm_by_formula, uniform
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REF = os.path.join(HERE, "..", "..", "shared", "reference")
@@ -84,9 +85,13 @@ MODELS = {
 RECIPES = {
     "mlp-wgan-gp": ("mlp", 100, (10, 1e-3, 1e-6), 6, dict(
         loss="wasserstein", gp=10.0, n_critic=5, lr_g=1e-4, lr_d=1e-4, betas=[0.5, 0.9])),
-    "mlp-lsgan": ("mlp", 100, None, 3, dict(loss="lsgan", lr_g=1e-4, lr_d=4e-4)),
+    "mlp-lsgan-ema": ("mlp", 100, None, 3, dict(
+        loss="lsgan", lr_g=1e-4, lr_d=4e-4, ema_decay=0.9, ema_start=1)),
     "mlp-hinge-r1": ("mlp", 100, None, 3, dict(
         loss="hinge", r1_gamma=10.0, r1_every=2, betas=[0.0, 0.9])),
+    # As the dcgan28 tutorial case: batch 16, Adam warm (its module doc says why).
+    "dcgan28-hinge-r1-sn": ("dcgan28", 16, (10, 1e-3, 1e-6), 3, dict(
+        loss="hinge", r1_gamma=1.0, r1_every=2, betas=[0.0, 0.9], spectral_norm=True)),
 }
 
 
@@ -274,6 +279,8 @@ def train_recipe(case, salt, dtype):
     latent = spec["latent"]
     init_weights(root, "G", G)
     init_weights(root, "D", D)
+    if recipe.get("spectral_norm"):
+        spectral_norm_by_formula(root, "D", D)
     tensors, full = {}, {}
     for net, mod in (("G", G), ("D", D)):
         for k, v in mod.state_dict().items():
@@ -343,7 +350,24 @@ def train_recipe(case, salt, dtype):
         (g,) = torch.autograd.grad(out.sum(), x, create_graph=True)
         return g.reshape(b, -1)
 
+    # The average of G (gan/src/train/ema.rs): a copy of G through G update
+    # `ema_start`, then torch._foreach_lerp_(avg, G, 1 - decay); buffers copied.
+    G_ema = copy.deepcopy(G).eval() if "ema_decay" in recipe else None
+
+    def update_average(g_updates):
+        if G_ema is None:
+            return
+        with torch.no_grad():
+            if g_updates <= recipe.get("ema_start", 0):
+                G_ema.load_state_dict(G.state_dict())
+                return
+            torch._foreach_lerp_(list(G_ema.parameters()), list(G.parameters()),
+                                 1.0 - recipe["ema_decay"])
+            for a, g in zip(G_ema.buffers(), G.buffers()):
+                a.copy_(g)
+
     steps_meta = []
+    g_updates = 0
     for s in range(1, steps + 1):
         real = uniform(f"{root}/batch/{s}", image, 0.0, 1.0)
         z = normal(f"{root}/z/{s}", zshape)
@@ -380,6 +404,8 @@ def train_recipe(case, salt, dtype):
             og.zero_grad()
             g_loss.backward()
             og.step()
+            g_updates += 1
+            update_average(g_updates)
         else:
             with torch.no_grad():
                 g_loss = g_loss_of(s_fake.detach())
@@ -390,5 +416,17 @@ def train_recipe(case, salt, dtype):
         m = {"step": s, "stats": stats, "opt_steps": {}, "num_batches_tracked": {},
              "g_updated": g_due, "r1": r1_due}
         record_state(tensors, full, m, f"step{s}", G, D, og, od)
+        if G_ema is not None:
+            for k, v in G_ema.state_dict().items():
+                if k.endswith("num_batches_tracked"):
+                    m["num_batches_tracked"][f"G_ema.{k}"] = int(v)
+                else:
+                    put(tensors, f"step{s}.G_ema.{k}", v)
+                    full[f"step{s}.G_ema.{k}"] = v.detach().double().clone()
+                    # The average's lag behind G, held to its own scale: the
+                    # average itself is within 1e-4 of G whatever the decay.
+                    lag = (v - G.state_dict()[k]).detach()
+                    put(tensors, f"step{s}.G_ema_lag.{k}", lag)
+                    full[f"step{s}.G_ema_lag.{k}"] = lag.double().clone()
         steps_meta.append(m)
     return spec, tensors, steps_meta, full, tuple(kink)

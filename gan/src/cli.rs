@@ -9,7 +9,7 @@ use crate::data::DatasetName;
 use crate::eval::command::EvalOptions;
 use crate::models::ModelKind;
 use crate::sample::SampleOptions;
-use crate::train::recipe::{GanLoss, Recipe, R1};
+use crate::train::recipe::{Ema, GanLoss, Recipe, R1};
 use crate::train::{ResumeFlags, Settings, Start, TrainOptions};
 use clap::builder::PossibleValue;
 use clap::{value_parser, Args, Parser, Subcommand, ValueEnum};
@@ -106,6 +106,15 @@ fn parse_positive(s: &str) -> Result<f64, String> {
         Ok(v)
     } else {
         Err(format!("{s} must be a positive number"))
+    }
+}
+
+fn parse_decay(s: &str) -> Result<f64, String> {
+    let v: f64 = s.parse().map_err(|_| format!("'{s}' is not a number"))?;
+    if v > 0.0 && v < 1.0 {
+        Ok(v)
+    } else {
+        Err(format!("the decay {s} must be in (0, 1) (0.999 is usual)"))
     }
 }
 
@@ -322,6 +331,28 @@ pub struct TrainArgs {
     #[arg(long, value_name = "B1,B2", allow_negative_numbers = true, value_parser = parse_betas, help_heading = "Recipe (beyond the tutorials)")]
     pub betas: Option<(f64, f64)>,
 
+    /// Keep an exponential moving average of G's weights (decay per G update,
+    /// e.g. 0.999) and draw the grids, --eval-every and `gan sample` from it;
+    /// saved as G_ema.safetensors beside G (the same keys: it loads into G)
+    #[arg(long, value_name = "DECAY", allow_negative_numbers = true, value_parser = parse_decay, help_heading = "Recipe (beyond the tutorials)")]
+    pub ema: Option<f64>,
+
+    /// G updates through which the average is a copy of G; it averages from
+    /// the next one on [default: 0, with --ema]
+    #[arg(
+        long,
+        value_name = "N",
+        requires = "ema",
+        help_heading = "Recipe (beyond the tutorials)"
+    )]
+    pub ema_start: Option<u64>,
+
+    /// Spectral normalisation of D's linear and conv weights (Miyato et al.
+    /// 2018), as PyTorch's parametrizations.spectral_norm: one power
+    /// iteration per training forward; u and v saved with D
+    #[arg(long, help_heading = "Recipe (beyond the tutorials)")]
+    pub spectral_norm: bool,
+
     /// Behave as if Ctrl-C came after N steps of this process (for tests)
     #[arg(long, hide = true, value_name = "N")]
     pub interrupt_after: Option<u64>,
@@ -331,9 +362,14 @@ pub struct TrainArgs {
 #[derive(Args, Debug, Clone)]
 #[command(group(clap::ArgGroup::new("output").required(true).multiple(true).args(["out", "grid"])))]
 pub struct SampleArgs {
-    /// Generator checkpoint: a G.safetensors file, or a run directory holding one
+    /// Generator checkpoint: a G.safetensors file, or a run directory holding
+    /// one (its G_ema.safetensors when the run kept an average of G, --ema)
     #[arg(long, value_name = "FILE")]
     pub checkpoint: PathBuf,
+
+    /// From a run directory, sample G itself even when the run kept an average
+    #[arg(long)]
+    pub no_ema: bool,
 
     /// Number of images to generate
     #[arg(long, allow_negative_numbers = true, default_value_t = 100, value_parser = value_parser!(u64).range(1..=1_000_000))]
@@ -451,7 +487,9 @@ impl TrainArgs {
             || self.n_critic.is_some()
             || self.lr_g.is_some()
             || self.lr_d.is_some()
-            || self.betas.is_some();
+            || self.betas.is_some()
+            || self.ema.is_some()
+            || self.spectral_norm;
         any.then(|| Recipe {
             loss: self.loss.unwrap_or_default(),
             gp: self.gp,
@@ -463,6 +501,11 @@ impl TrainArgs {
             lr_g: self.lr_g,
             lr_d: self.lr_d,
             betas: self.betas,
+            ema: self.ema.map(|decay| Ema {
+                decay,
+                start: self.ema_start.unwrap_or(0),
+            }),
+            spectral_norm: self.spectral_norm,
         })
     }
 }
@@ -472,6 +515,7 @@ impl SampleArgs {
     pub fn options(&self) -> SampleOptions {
         SampleOptions {
             checkpoint: self.checkpoint.clone(),
+            no_ema: self.no_ema,
             count: self.count as usize,
             out: self.out.clone(),
             grid: self.grid.clone(),

@@ -8,7 +8,7 @@ use crate::models::ModelKind;
 use crate::nn::Fwd;
 use crate::train::noise::{sample_z, stream_rng, SAMPLE};
 use crate::train::setup::check_device;
-use crate::train::state::{check_model_file, G_FILE};
+use crate::train::state::{check_model_file, G_EMA_FILE, G_FILE};
 use autograd::{no_grad, Var};
 use std::path::{Path, PathBuf};
 use tensor::Device;
@@ -16,8 +16,11 @@ use tensor::Device;
 /// What `gan sample` is asked to do.
 #[derive(Clone, Debug)]
 pub struct SampleOptions {
-    /// A G.safetensors file, or a run folder holding one.
+    /// A G.safetensors file, or a run folder holding one (its average of G,
+    /// G_ema.safetensors, when it has one).
     pub checkpoint: PathBuf,
+    /// In a run folder, take G even when it holds an average.
+    pub no_ema: bool,
     /// Images to generate.
     pub count: usize,
     /// Write them as an IDX file of unsigned bytes here.
@@ -85,10 +88,13 @@ fn model_of(path: &Path, l: &Loaded, flag: Option<ModelKind>) -> Result<ModelKin
 /// Generate the images `a` asks for from a generator checkpoint.
 pub fn sample(a: &SampleOptions) -> Result<()> {
     check_device(a.device)?;
-    let path = if a.checkpoint.is_dir() {
-        a.checkpoint.join(G_FILE)
-    } else {
-        a.checkpoint.clone()
+    let path = match a.checkpoint.is_dir() {
+        true if !a.no_ema && a.checkpoint.join(G_EMA_FILE).exists() => {
+            println!("sampling the run's average of G ({G_EMA_FILE}; --no-ema for {G_FILE})");
+            a.checkpoint.join(G_EMA_FILE)
+        }
+        true => a.checkpoint.join(G_FILE),
+        false => a.checkpoint.clone(),
     };
     let l = checkpoint::read(&path)?;
     let kind = model_of(&path, &l, a.model)?;

@@ -30,7 +30,17 @@ fn checkpoint_bits(dir: &Path, name: &str) -> Vec<(String, Vec<u32>)> {
 }
 
 fn same_run(a: &Path, b: &Path) {
-    for f in ["G.safetensors", "D.safetensors", "train_state.safetensors"] {
+    let files = [
+        "G.safetensors",
+        "G_ema.safetensors",
+        "D.safetensors",
+        "train_state.safetensors",
+    ];
+    for f in files {
+        if f == "G_ema.safetensors" && !a.join(f).exists() {
+            assert!(!b.join(f).exists(), "{f} in one run only");
+            continue;
+        }
         assert!(
             checkpoint_bits(a, f) == checkpoint_bits(b, f),
             "{f} differs"
@@ -54,7 +64,19 @@ const WGAN_GP: [&str; 10] = [
     "--betas",
     "0.5,0.9",
 ];
-const HINGE_R1: [&str; 6] = ["--loss", "hinge", "--r1", "1", "--r1-every", "2"];
+const HINGE_R1_SN: [&str; 11] = [
+    "--loss",
+    "hinge",
+    "--r1",
+    "1",
+    "--r1-every",
+    "2",
+    "--ema",
+    "0.5",
+    "--ema-start",
+    "3",
+    "--spectral-norm",
+];
 
 #[test]
 fn every_option_trains_and_resumes_bit_for_bit() {
@@ -62,11 +84,22 @@ fn every_option_trains_and_resumes_bit_for_bit() {
     let data = tiny_dataset(&d.join("data"), 100);
     let cases: [(&str, &[&str]); 4] = [
         ("mlp", &WGAN_GP),
-        ("dcgan28", &HINGE_R1),
-        ("mlp-dropout", &["--loss", "lsgan", "--lr-g", "1e-3"]),
+        ("dcgan28", &HINGE_R1_SN),
+        (
+            "mlp-dropout",
+            &["--loss", "lsgan", "--lr-g", "1e-3", "--ema", "0.9"],
+        ),
         (
             "mlp-small",
-            &["--loss", "hinge", "--gp", "1", "--n-critic", "2"],
+            &[
+                "--loss",
+                "hinge",
+                "--gp",
+                "1",
+                "--n-critic",
+                "2",
+                "--spectral-norm",
+            ],
         ),
     ];
     for (model, recipe) in cases {
@@ -77,6 +110,23 @@ fn every_option_trains_and_resumes_bit_for_bit() {
         assert!(o.status.success(), "{model}: {}", stderr(&o));
         let out = stdout(&o);
         assert!(out.contains("recipe: loss"), "{model}: {out}");
+        assert_eq!(
+            full.join("G_ema.safetensors").exists(),
+            recipe.contains(&"--ema"),
+            "{model}: G_ema.safetensors is written exactly with --ema"
+        );
+        // Under spectral norm D's checkpoint holds PyTorch's keys: the
+        // original weights and each layer's u and v.
+        let d_keys = checkpoint_bits(&full, "D.safetensors");
+        let sn_keys = d_keys
+            .iter()
+            .filter(|(k, _)| k.ends_with("parametrizations.weight.0._u"))
+            .count();
+        assert_eq!(
+            sn_keys > 0,
+            recipe.contains(&"--spectral-norm"),
+            "{model}: u and v are saved exactly with --spectral-norm"
+        );
         let log = std::fs::read_to_string(full.join("log.csv")).unwrap();
         for row in log.lines().skip(1) {
             assert!(
@@ -120,6 +170,8 @@ fn meaningless_recipes_are_errors_before_the_data() {
         (vec!["--betas", "0.5"], "B1,B2"),
         (vec!["--betas", "1.5,0.9"], "[0, 1)"),
         (vec!["--loss", "softplus"], "softplus"),
+        (vec!["--ema", "1.5"], "(0, 1)"),
+        (vec!["--ema-start", "10"], "--ema"),
     ] {
         let mut a = vec!["train", "--data-dir", p(&missing), "--out", p(&run)];
         a.extend(args);

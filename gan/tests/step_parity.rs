@@ -66,7 +66,7 @@
 //! reads the fixtures from DIR instead of tests/fixtures.
 
 use gan::models::ModelKind;
-use gan::train::recipe::{GanLoss, Recipe, R1};
+use gan::train::recipe::{Ema, GanLoss, Recipe, R1};
 use gan::train::{Gan, Settings, StepInputs, Trainer};
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -159,7 +159,7 @@ fn steps_match_pytorch(case: Case) {
     let root = format!("{}/{salt}", kind.name());
     let mut gan = Gan::new(kind, 0, spec.lr)
         .unwrap()
-        .with_recipe(recipe, spec.lr)
+        .with_recipe(recipe, spec.lr, 0)
         .unwrap();
     for (net, m) in [("G", gan.g.as_ref()), ("D", gan.d.as_ref())] {
         init_weights(&root, net, m);
@@ -278,6 +278,27 @@ fn steps_match_pytorch(case: Case) {
                 );
             }
         }
+        if let Some(avg) = &gan.g_ema {
+            let g: std::collections::HashMap<String, Tensor> =
+                gan.g.state_dict().into_iter().collect();
+            for (k, t) in avg.state_dict() {
+                let key = format!("{pre}.G_ema.{k}");
+                r.tensor(&fx, &key, &format!("G_ema {k}"), &t, Some(1.0));
+                // Its lag behind G (avg − G), to 1 % of the lag's largest
+                // value: G moves little in a few steps, so the average alone
+                // would pass whatever its decay, and the lag (1e-4) carries
+                // the rounding of G (4e-9, both sides in f32).
+                let lag = kernels::binary(&t, &g[&k], kernels::BinaryOp::Sub).unwrap();
+                let lag_scale = lag
+                    .to_vec_f32()
+                    .unwrap()
+                    .iter()
+                    .fold(f32::MIN_POSITIVE as f64, |m, x| m.max(x.abs() as f64));
+                let key = format!("{pre}.G_ema_lag.{k}");
+                let floor = Some(1e-2 / TOL * lag_scale);
+                r.tensor(&fx, &key, &format!("G_ema − G {k}"), &lag, floor);
+            }
+        }
         // Everything PyTorch recorded for this step was compared.
         let stored: BTreeSet<&String> = fx
             .tensors
@@ -370,11 +391,12 @@ fn mlp_wgan_gp_with_five_critic_steps_matches_pytorch() {
     });
 }
 
-/// Least squares with two time-scale rates (G 1e-4, D 4e-4).
+/// Least squares with two time-scale rates (G 1e-4, D 4e-4) and an average
+/// of G (decay 0.9; a copy of G after update 1, an average after 2 and 3).
 #[test]
-fn mlp_lsgan_with_two_learning_rates_matches_pytorch() {
+fn mlp_lsgan_with_two_learning_rates_and_ema_matches_pytorch() {
     steps_match_pytorch(Case {
-        name: "mlp-lsgan",
+        name: "mlp-lsgan-ema",
         kind: ModelKind::Mlp,
         batch: 100,
         warm: None,
@@ -383,6 +405,10 @@ fn mlp_lsgan_with_two_learning_rates_matches_pytorch() {
             loss: GanLoss::Lsgan,
             lr_g: Some(1e-4),
             lr_d: Some(4e-4),
+            ema: Some(Ema {
+                decay: 0.9,
+                start: 1,
+            }),
             ..Recipe::default()
         },
     });
@@ -405,6 +431,36 @@ fn mlp_hinge_with_lazy_r1_matches_pytorch() {
                 every: 2,
             }),
             betas: Some((0.0, 0.9)),
+            ..Recipe::default()
+        },
+    });
+}
+
+/// dcgan28 with hinge, a lazy R1 (γ 1 every 2 D updates) and D's conv
+/// weights spectrally normalised: u and v (from the formula) and their power
+/// iterations (one per D forward: four on an R1 step, D(real), D(fake), D(G(z)))
+/// are compared after every step with the weights. Batch 16 from a warm Adam,
+/// as the tutorial dcgan28 case.
+#[test]
+fn dcgan28_hinge_lazy_r1_spectral_norm_matches_pytorch() {
+    steps_match_pytorch(Case {
+        name: "dcgan28-hinge-r1-sn",
+        kind: ModelKind::Dcgan28,
+        batch: 16,
+        warm: Some(Warm {
+            steps: 10,
+            m: 1e-3,
+            v: 1e-6,
+        }),
+        steps: 3,
+        recipe: Recipe {
+            loss: GanLoss::Hinge,
+            r1: Some(R1 {
+                gamma: 1.0,
+                every: 2,
+            }),
+            betas: Some((0.0, 0.9)),
+            spectral_norm: true,
             ..Recipe::default()
         },
     });

@@ -82,6 +82,8 @@ pub fn exercise_every_kernel(dev: Device) -> Result<()> {
         }],
         &sh,
     )?;
+    // the average of G's weights (--ema)
+    kernels::optim::lerp_many(&[kernels::optim::LerpTensors { avg: &a, value: &p }], 0.001)?;
     // random streams
     kernels::random::uniform(&[100], 0.0, 1.0, 1, 0, dev)?;
     kernels::random::normal(&[100], 0.0, 1.0, 1, 0, dev)?;

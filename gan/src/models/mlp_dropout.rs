@@ -5,7 +5,7 @@ use crate::nn::module::prefixed;
 use crate::nn::{Dropout, Fwd, Linear, Module};
 use autograd::Var;
 use rand::Rng;
-use tensor::{Device, Result};
+use tensor::{Device, Result, Tensor};
 
 const HIDDEN: usize = 32;
 
@@ -42,6 +42,17 @@ impl Stack {
             .enumerate()
             .flat_map(|(i, fc)| prefixed(&format!("fc{}", i + 1), fc.named_parameters()))
             .collect()
+    }
+    fn named_buffers(&self) -> Vec<(String, Tensor)> {
+        self.fc
+            .iter()
+            .enumerate()
+            .flat_map(|(i, fc)| prefixed(&format!("fc{}", i + 1), fc.named_buffers()))
+            .collect()
+    }
+    fn set_training(&mut self, train: bool) {
+        self.dropout.set_training(train);
+        self.fc.iter_mut().for_each(|fc| fc.set_training(train));
     }
 }
 
@@ -100,11 +111,20 @@ impl Module for DropD {
     fn named_parameters(&self) -> Vec<(String, Var)> {
         self.0.named_parameters()
     }
+    fn named_buffers(&self) -> Vec<(String, Tensor)> {
+        self.0.named_buffers()
+    }
+    fn apply_spectral_norm(&mut self, rng: &mut dyn rand::RngCore) -> Result<()> {
+        self.0
+            .fc
+            .iter_mut()
+            .try_for_each(|fc| fc.apply_spectral_norm(rng))
+    }
     fn to_device(&mut self, device: Device) -> Result<()> {
         self.0.fc.iter_mut().try_for_each(|fc| fc.to_device(device))
     }
     fn set_training(&mut self, train: bool) {
-        self.0.dropout.set_training(train);
+        self.0.set_training(train);
     }
     fn training(&self) -> bool {
         self.0.dropout.training

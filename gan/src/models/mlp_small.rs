@@ -4,7 +4,7 @@ use crate::nn::module::prefixed;
 use crate::nn::{Fwd, Linear, Module};
 use autograd::Var;
 use rand::Rng;
-use tensor::{Device, Result};
+use tensor::{Device, Result, Tensor};
 
 /// z (B, 100) → fc1 → LeakyReLU(0.2) → fc2 → tanh, viewed as (B, 1, 28, 28).
 pub struct SmallG {
@@ -73,8 +73,24 @@ impl Module for SmallD {
         v.extend(prefixed("fc2", self.fc2.named_parameters()));
         v
     }
+    fn named_buffers(&self) -> Vec<(String, Tensor)> {
+        let mut v = prefixed("fc1", self.fc1.named_buffers());
+        v.extend(prefixed("fc2", self.fc2.named_buffers()));
+        v
+    }
     fn to_device(&mut self, device: Device) -> Result<()> {
         self.fc1.to_device(device)?;
         self.fc2.to_device(device)
+    }
+    fn apply_spectral_norm(&mut self, rng: &mut dyn rand::RngCore) -> Result<()> {
+        self.fc1.apply_spectral_norm(rng)?;
+        self.fc2.apply_spectral_norm(rng)
+    }
+    fn set_training(&mut self, train: bool) {
+        self.fc1.set_training(train);
+        self.fc2.set_training(train);
+    }
+    fn training(&self) -> bool {
+        self.fc1.training()
     }
 }

@@ -2,9 +2,10 @@
 
 use super::init::{bias_uniform, kaiming_uniform_a_sqrt5};
 use super::module::{param_to_device, Fwd, Module};
+use super::spectral_norm::{weight_name, SpectralNorm};
 use autograd::Var;
 use rand::Rng;
-use tensor::{Device, Result};
+use tensor::{Device, Result, Tensor};
 
 /// `nn.Linear`: x·Wᵀ + b.
 pub struct Linear {
@@ -12,6 +13,8 @@ pub struct Linear {
     pub weight: Var,
     /// `[out]`, when the layer has one.
     pub bias: Option<Var>,
+    /// The weight's spectral normalisation, once `apply_spectral_norm` ran.
+    pub spectral_norm: Option<SpectralNorm>,
 }
 
 impl Linear {
@@ -24,7 +27,11 @@ impl Linear {
         } else {
             None
         };
-        Ok(Linear { weight, bias })
+        Ok(Linear {
+            weight,
+            bias,
+            spectral_norm: None,
+        })
     }
     /// Input size.
     pub fn in_features(&self) -> usize {
@@ -36,23 +43,65 @@ impl Linear {
     }
 }
 
+impl Linear {
+    /// The weight this call uses: the parameter as `f` sees it, divided by
+    /// its spectral norm when the layer has one.
+    fn effective_weight(&self, f: &Fwd) -> Result<Var> {
+        let w = f.param(&self.weight);
+        match &self.spectral_norm {
+            Some(sn) => sn.apply(&w),
+            None => Ok(w),
+        }
+    }
+}
+
 impl Module for Linear {
     fn forward(&self, x: &Var, f: &mut Fwd) -> Result<Var> {
-        let w = f.param(&self.weight);
+        let w = self.effective_weight(f)?;
         let b = self.bias.as_ref().map(|b| f.param(b));
         x.linear(&w, b.as_ref())
     }
+    /// `weight`, `bias`; under spectral norm `bias` then
+    /// `parametrizations.weight.original`, PyTorch's order.
     fn named_parameters(&self) -> Vec<(String, Var)> {
-        let mut v = vec![("weight".to_string(), self.weight.clone())];
-        if let Some(b) = &self.bias {
-            v.push(("bias".to_string(), b.clone()));
+        let weight = (
+            weight_name(&self.spectral_norm).to_string(),
+            self.weight.clone(),
+        );
+        let bias = self.bias.iter().map(|b| ("bias".to_string(), b.clone()));
+        if self.spectral_norm.is_some() {
+            bias.chain(std::iter::once(weight)).collect()
+        } else {
+            std::iter::once(weight).chain(bias).collect()
         }
-        v
+    }
+    fn named_buffers(&self) -> Vec<(String, Tensor)> {
+        self.spectral_norm
+            .as_ref()
+            .map(SpectralNorm::named_buffers)
+            .unwrap_or_default()
+    }
+    fn apply_spectral_norm(&mut self, rng: &mut dyn rand::RngCore) -> Result<()> {
+        if self.spectral_norm.is_none() {
+            self.spectral_norm = Some(SpectralNorm::new(self.weight.data(), rng)?);
+        }
+        Ok(())
+    }
+    fn set_training(&mut self, train: bool) {
+        if let Some(sn) = &mut self.spectral_norm {
+            sn.training = train;
+        }
+    }
+    fn training(&self) -> bool {
+        self.spectral_norm.as_ref().is_none_or(|sn| sn.training)
     }
     fn to_device(&mut self, device: Device) -> Result<()> {
         param_to_device(&mut self.weight, device)?;
         if let Some(b) = &mut self.bias {
             param_to_device(b, device)?;
+        }
+        if let Some(sn) = &mut self.spectral_norm {
+            sn.to_device(device)?;
         }
         Ok(())
     }

@@ -10,6 +10,7 @@ pub mod init;
 pub mod linear;
 pub mod module;
 pub mod sequential;
+pub mod spectral_norm;
 
 pub use activation::{Activation, Dropout};
 pub use batchnorm::{BatchNorm, BatchNorm1d, BatchNorm2d};
@@ -18,3 +19,4 @@ pub use conv_transpose::ConvTranspose2d;
 pub use linear::Linear;
 pub use module::{Count, Fwd, Module};
 pub use sequential::Sequential;
+pub use spectral_norm::SpectralNorm;

@@ -72,6 +72,15 @@ pub trait Module: Send {
         Ok(())
     }
 
+    /// Reparametrise every Linear and Conv2d weight inside with spectral
+    /// normalisation (`torch.nn.utils.parametrizations.spectral_norm`), u and
+    /// v drawn from `rng` in `named_parameters` order. The default suits
+    /// modules without such weights; containers pass it to their children
+    /// (`Gan` checks afterwards that no plain matrix weight is left).
+    fn apply_spectral_norm(&mut self, _rng: &mut dyn rand::RngCore) -> Result<()> {
+        Ok(())
+    }
+
     /// Train mode (dropout active) or eval mode.
     fn set_training(&mut self, _train: bool) {}
 

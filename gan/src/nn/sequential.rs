@@ -75,6 +75,11 @@ impl Module for Sequential {
     fn to_device(&mut self, device: Device) -> Result<()> {
         self.layers.iter_mut().try_for_each(|l| l.to_device(device))
     }
+    fn apply_spectral_norm(&mut self, rng: &mut dyn rand::RngCore) -> Result<()> {
+        self.layers
+            .iter_mut()
+            .try_for_each(|l| l.apply_spectral_norm(rng))
+    }
     fn set_training(&mut self, train: bool) {
         self.training = train;
         for l in &mut self.layers {

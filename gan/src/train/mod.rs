@@ -2,6 +2,7 @@
 //! write a run's folder and print its progress, `train` composing them, and
 //! the random streams; gradient penalties (`penalty`).
 
+mod ema;
 pub mod noise;
 pub mod observe;
 pub mod options;
@@ -11,6 +12,7 @@ mod recipe_step;
 pub mod report;
 pub mod run_dir;
 pub mod setup;
+mod spectral_norm;
 pub mod state;
 pub mod step;
 #[path = "loop.rs"]

@@ -15,6 +15,8 @@ pub const FIXED_NOISE: u64 = 0xF1_8ED0_0000_0000;
 pub const INIT_G: u64 = 0x494E_4954_5F47_0000;
 /// (See `INIT_G`.)
 pub const INIT_D: u64 = 0x494E_4954_5F44_0000;
+/// Stream id of the spectral norm's starting u and v (`--spectral-norm`).
+pub const INIT_SPECTRAL_NORM: u64 = 0x494E_4954_5F53_4E00;
 /// Stream id of `gan sample`.
 pub const SAMPLE: u64 = 0x5A_4D50_0000_0000;
 

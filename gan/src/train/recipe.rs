@@ -95,6 +95,19 @@ pub struct R1 {
     pub every: u32,
 }
 
+/// An exponential moving average of G's weights (Karras et al. 2018,
+/// Yazıcı et al. 2019), used wherever the run draws images: the grids,
+/// `--eval-every` and `gan sample` (`G_ema.safetensors`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Ema {
+    /// The average's decay per G update: avg ← decay·avg + (1 − decay)·G,
+    /// as `torch._foreach_lerp_(avg, G, 1 − decay)` (0.999 is usual).
+    pub decay: f64,
+    /// G updates through which the average is a copy of G; it averages from
+    /// the next one on (0: from G's first update).
+    pub start: u64,
+}
+
 /// Everything a step does beyond the tutorials (see the module docs).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Recipe {
@@ -114,6 +127,12 @@ pub struct Recipe {
     pub lr_d: Option<f64>,
     /// Adam's (β1, β2) for both networks (`None`: the model's spec).
     pub betas: Option<(f64, f64)>,
+    /// An average of G's weights for sampling (`None`: sample from G).
+    pub ema: Option<Ema>,
+    /// D's Linear and Conv2d weights spectrally normalised
+    /// (`torch.nn.utils.parametrizations.spectral_norm`, one power iteration
+    /// per train-mode forward; see `nn::spectral_norm`).
+    pub spectral_norm: bool,
 }
 
 impl Default for Recipe {
@@ -127,6 +146,8 @@ impl Default for Recipe {
             lr_g: None,
             lr_d: None,
             betas: None,
+            ema: None,
+            spectral_norm: false,
         }
     }
 }
@@ -182,6 +203,14 @@ impl Recipe {
                 )));
             }
         }
+        if let Some(e) = self.ema {
+            if !(e.decay > 0.0 && e.decay < 1.0) {
+                return Err(Error::usage(format!(
+                    "--ema {}: the decay must be in (0, 1) (0.999 is usual)",
+                    e.decay
+                )));
+            }
+        }
         Ok(())
     }
 
@@ -201,6 +230,9 @@ impl Recipe {
             "lr_g": self.lr_g,
             "lr_d": self.lr_d,
             "betas": self.betas.map(|(a, b)| [a, b]),
+            "ema_decay": self.ema.map(|e| e.decay),
+            "ema_start": self.ema.map(|e| e.start),
+            "spectral_norm": self.spectral_norm,
         })
     }
 
@@ -235,6 +267,14 @@ impl Recipe {
             lr_g: f("lr_g"),
             lr_d: f("lr_d"),
             betas,
+            ema: f("ema_decay").map(|decay| Ema {
+                decay,
+                start: v.get("ema_start").and_then(Value::as_u64).unwrap_or(0),
+            }),
+            spectral_norm: v
+                .get("spectral_norm")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
         })
     }
 
@@ -262,6 +302,16 @@ impl Recipe {
         if let Some((a, b)) = self.betas {
             parts.push(format!("betas ({a}, {b})"));
         }
+        if let Some(e) = self.ema {
+            let from = match e.start {
+                0 => String::new(),
+                n => format!(" after G update {n}"),
+            };
+            parts.push(format!("EMA of G (decay {}{from})", e.decay));
+        }
+        if self.spectral_norm {
+            parts.push("spectral norm in D".to_string());
+        }
         Some(format!("recipe: {}", parts.join(", ")))
     }
 }
@@ -283,6 +333,11 @@ mod tests {
             lr_g: Some(1e-4),
             lr_d: Some(4e-4),
             betas: Some((0.0, 0.99)),
+            ema: Some(Ema {
+                decay: 0.999,
+                start: 100,
+            }),
+            spectral_norm: true,
         };
         assert_eq!(Recipe::from_json(Some(&r.to_json())).unwrap(), r);
         assert_eq!(Recipe::from_json(None).unwrap(), Recipe::default());
@@ -316,6 +371,20 @@ mod tests {
             },
             Recipe {
                 betas: Some((1.5, 0.9)),
+                ..Recipe::default()
+            },
+            Recipe {
+                ema: Some(Ema {
+                    decay: 1.5,
+                    start: 0,
+                }),
+                ..Recipe::default()
+            },
+            Recipe {
+                ema: Some(Ema {
+                    decay: 1.0,
+                    start: 0,
+                }),
                 ..Recipe::default()
             },
         ] {

@@ -152,6 +152,7 @@ impl Gan {
             self.opt_g.zero_grad();
             g_loss.backward()?;
             self.opt_g.step()?;
+            self.update_average()?;
             g_loss
         } else {
             let s = s_fake.detach();

@@ -6,7 +6,7 @@
 use super::observe::csv::CSV_FILE;
 use super::observe::grids::REAL_FILE;
 use super::observe::PLOT_FILE;
-use super::state::{D_FILE, G_FILE, STATE_FILE};
+use super::state::{D_FILE, G_EMA_FILE, G_FILE, STATE_FILE};
 use crate::error::{Error, Result};
 use crate::eval::hook::{EVAL_CSV, EVAL_PLOT};
 use std::path::{Path, PathBuf};
@@ -30,7 +30,8 @@ pub fn is_run_file(name: &str) -> bool {
     sample_grid
         || crate::io::tensorboard::is_event_file(name)
         || [
-            G_FILE, D_FILE, STATE_FILE, CSV_FILE, PLOT_FILE, REAL_FILE, EVAL_CSV, EVAL_PLOT,
+            G_FILE, G_EMA_FILE, D_FILE, STATE_FILE, CSV_FILE, PLOT_FILE, REAL_FILE, EVAL_CSV,
+            EVAL_PLOT,
         ]
         .contains(&name)
 }
@@ -90,6 +91,7 @@ mod tests {
     fn run_files_are_known_by_name() {
         for f in [
             "G.safetensors",
+            "G_ema.safetensors",
             "train_state.safetensors.tmp",
             "log.csv",
             "samples_epoch_007.png",

@@ -15,6 +15,9 @@ use tensor::Device;
 
 /// The generator's checkpoint file (PyTorch-loadable names).
 pub const G_FILE: &str = "G.safetensors";
+/// The average of G's weights (runs whose recipe keeps one): G's model and
+/// keys, so that it loads wherever G does.
+pub const G_EMA_FILE: &str = "G_ema.safetensors";
 /// The discriminator's checkpoint file.
 pub const D_FILE: &str = "D.safetensors";
 /// The rest of a run's checkpoint: settings, position, optimisers.
@@ -133,6 +136,11 @@ pub fn save(dir: &Path, gan: &Gan, s: &Settings, pos: &Position, acc: &LogAcc) -
     let meta = |net| model_meta(s, pos, net, channels);
     checkpoint::save_module(&dir.join(G_FILE), gan.g.as_ref(), meta("G"))?;
     checkpoint::save_module(&dir.join(D_FILE), gan.d.as_ref(), meta("D"))?;
+    if let Some(avg) = &gan.g_ema {
+        let mut m = meta("G");
+        m.insert("average".to_string(), "ema".to_string());
+        checkpoint::save_module(&dir.join(G_EMA_FILE), avg.as_ref(), m)?;
+    }
     let state = json!({
         "format": FORMAT,
         "model": s.model.name(),
@@ -269,7 +277,11 @@ pub fn load(dir: &Path, device: Device) -> Result<Restored> {
             .filter(|c| model.supports_channels(*c))
             .ok_or_else(|| Error::checkpoint(&sp, format!("bad 'channels' {c} for {model}")))?,
     };
-    let (g, d) = model.build_with_channels(settings.seed, channels)?;
+    let (g, mut d) = model.build_with_channels(settings.seed, channels)?;
+    if settings.recipe.spectral_norm {
+        // D's checkpoint holds the reparametrised weights and their u and v.
+        super::spectral_norm::apply_to(d.as_mut(), model, settings.seed)?;
+    }
     for (file, net, m) in [(G_FILE, "G", g.as_ref()), (D_FILE, "D", d.as_ref())] {
         let p = dir.join(file);
         let l = checkpoint::read(&p)?;
@@ -277,7 +289,24 @@ pub fn load(dir: &Path, device: Device) -> Result<Restored> {
         checkpoint::load_into(&p, m, &l)?;
     }
     let gan = Gan::assemble_with_channels(model, channels, g, d, settings.lr, device)?;
-    let mut gan = gan.with_recipe(settings.recipe, settings.lr)?;
+    let mut gan = gan.with_recipe(settings.recipe, settings.lr, settings.seed)?;
+    if let Some(avg) = &gan.g_ema {
+        // Read into a CPU copy of G, then copied to the average's device.
+        let p = dir.join(G_EMA_FILE);
+        if !p.exists() {
+            return Err(Error::checkpoint(
+                &p,
+                "missing: the run keeps an average of G (--ema), saved beside G",
+            ));
+        }
+        let l = checkpoint::read(&p)?;
+        check_model_file(&p, &l, model, "G", Some(pos.global_step))?;
+        let (g, _) = model.build_with_channels(settings.seed, channels)?;
+        checkpoint::load_into(&p, g.as_ref(), &l)?;
+        let mut g = g;
+        g.to_device(device)?;
+        super::ema::copy_module(avg.as_ref(), g.as_ref())?;
+    }
     for (prefix, key, opt) in [
         ("opt_g.", "opt_g_steps", &mut gan.opt_g),
         ("opt_d.", "opt_d_steps", &mut gan.opt_d),

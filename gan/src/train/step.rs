@@ -125,6 +125,8 @@ pub struct Gan {
     pub(super) last_d: Option<(Tensor, Tensor)>,
     /// How the step trains (`Recipe::default()`: the tutorials' step).
     pub recipe: Recipe,
+    /// The average of G's weights, when the recipe keeps one (see `ema`).
+    pub g_ema: Option<Box<dyn Module>>,
 }
 
 impl Gan {
@@ -190,15 +192,23 @@ impl Gan {
             targets: None,
             last_d: None,
             recipe: Recipe::default(),
+            g_ema: None,
         })
     }
 
     /// This pair trained with `recipe` by a run of learning rate `lr`: its
     /// optimisers rebuilt with the recipe's learning rates and betas (before
     /// any step; the tutorials' recipe keeps them as they are).
-    pub fn with_recipe(mut self, recipe: Recipe, lr: f64) -> Result<Gan> {
+    pub fn with_recipe(mut self, recipe: Recipe, lr: f64, seed: u64) -> Result<Gan> {
         recipe.check(self.kind)?;
-        if recipe.lr_g.is_some() || recipe.lr_d.is_some() || recipe.betas.is_some() {
+        if recipe.spectral_norm {
+            self.apply_spectral_norm(seed)?;
+        }
+        if recipe.lr_g.is_some()
+            || recipe.lr_d.is_some()
+            || recipe.betas.is_some()
+            || recipe.spectral_norm
+        {
             let kind = match (self.spec.opt, recipe.betas) {
                 (crate::models::OptKind::Adam { .. }, Some((beta1, beta2))) => {
                     crate::models::OptKind::Adam { beta1, beta2 }
@@ -210,6 +220,10 @@ impl Gan {
             self.opt_d = optim::build(kind, lr_d, self.d.named_parameters());
         }
         self.recipe = recipe;
+        self.g_ema = match recipe.ema {
+            Some(_) => Some(self.fresh_average()?),
+            None => None,
+        };
         Ok(self)
     }
 
@@ -368,6 +382,7 @@ impl Gan {
 
     /// G's images for `z` in eval mode (dropout off), without a graph, on
     /// the model's device (`z` is moved there; read the result with `to_vec`).
+    /// With an average of G (`Recipe::ema`), the average's images.
     ///
     /// Eval mode also means batchnorm uses its running statistics, where the
     /// DCGAN tutorials sample in train mode (batch statistics). After 1 and 5
@@ -378,6 +393,11 @@ impl Gan {
     /// sampling leaves the running statistics and num_batches_tracked alone.
     pub fn generate(&mut self, z: &Tensor, rng: &mut StdRng) -> Result<Tensor> {
         let z = z.clone().to_device(self.device)?;
+        if let Some(avg) = &self.g_ema {
+            // Always in eval mode (it never trains).
+            let out = no_grad(|| avg.forward(&Var::constant(z), &mut Fwd::new(rng)));
+            return Ok(out?.data().clone());
+        }
         let was = self.g.training();
         self.g.set_training(false);
         let out = no_grad(|| self.g.forward(&Var::constant(z), &mut Fwd::new(rng)));

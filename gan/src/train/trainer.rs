@@ -56,7 +56,7 @@ impl Trainer {
     pub fn new(settings: Settings, channels: usize, device: Device) -> Result<Trainer> {
         let s = &settings;
         let gan = Gan::new_with_channels(s.model, channels, s.seed, s.lr, device)?
-            .with_recipe(s.recipe, s.lr)?;
+            .with_recipe(s.recipe, s.lr, s.seed)?;
         Ok(Self::from_gan(gan, settings))
     }
 

@@ -42,6 +42,20 @@ pub(crate) fn uniform(name: &str, shape: &[usize], centre: f64, bound: f64) -> T
     Tensor::from_vec::<f32>(v, shape).unwrap()
 }
 
+/// u / ‖u‖ for u = uniform(name, [n], 0, 1): the f32 values summed in order
+/// in f64, the root and divisions in f64, one rounding to f32 (as
+/// step_formula.py's `unit_vector`).
+pub(crate) fn unit_vector(name: &str, n: usize) -> Tensor {
+    let u: Vec<f64> = uniform(name, &[n], 0.0, 1.0)
+        .to_vec_f32()
+        .unwrap()
+        .into_iter()
+        .map(f64::from)
+        .collect();
+    let norm = u.iter().fold(0.0, |s, x| s + x * x).sqrt();
+    Tensor::from_vec::<f32>(u.iter().map(|x| (x / norm) as f32).collect(), &[n]).unwrap()
+}
+
 pub(crate) fn normal(name: &str, shape: &[usize]) -> Tensor {
     let n = shape.iter().product();
     let u: Vec<Vec<f64>> = (0..4).map(|j| units(&format!("{name}#{j}"), n)).collect();
@@ -54,10 +68,24 @@ pub(crate) fn normal(name: &str, shape: &[usize]) -> Tensor {
 /// Overwrite every parameter and buffer of `m` (network `net`, names under `root`) by
 /// the formula; the layer kind follows from its keys (a linear layer has a
 /// 2-D weight, a convolution a 4-D one, a batchnorm running statistics).
+///
+/// Under spectral norm (step_formula.py's `spectral_norm_by_formula`) the
+/// original weight is drawn as the plain weight was ("<layer>.weight"), and
+/// u and v are `unit_vector`s of their own keys.
 pub(crate) fn init_weights(root: &str, net: &str, m: &dyn Module) {
-    let sd: BTreeMap<String, Tensor> = m.state_dict().into_iter().collect();
+    const ORIGINAL: &str = ".parametrizations.weight.original";
+    let sd: BTreeMap<String, Tensor> = m
+        .state_dict()
+        .into_iter()
+        .map(|(k, t)| (k.replace(ORIGINAL, ".weight"), t))
+        .collect();
     let dcgan = 0.02 * 3f64.sqrt();
     for (key, t) in &sd {
+        if key.ends_with("._u") || key.ends_with("._v") {
+            let name = format!("{root}/{net}/{key}");
+            copy_values(t, &unit_vector(&name, t.numel())).unwrap();
+            continue;
+        }
         let (layer, what) = key.rsplit_once('.').expect("keys are <layer>.<tensor>");
         let name = format!("{root}/{net}/{key}");
         let weight_rank = sd.get(&format!("{layer}.weight")).map(|w| w.shape().len());

@@ -7,7 +7,7 @@ use tensor::{CpuStorage, Error, Result, StorageKind, Tensor};
 
 /// `a.lerp_(b, w)` with PyTorch's two-sided formula.
 #[inline(always)]
-fn lerp(a: f32, b: f32, w: f32) -> f32 {
+pub(super) fn lerp(a: f32, b: f32, w: f32) -> f32 {
     if w.abs() < 0.5 {
         a + w * (b - a)
     } else {

@@ -3,7 +3,7 @@
 use crate::cuda::compile::Source;
 use crate::cuda::launch::{grid, BLOCK};
 use crate::cuda::{operand, operand_on};
-use crate::optim::{AdamScalars, AdamTensors, SgdHyper, SgdTensors};
+use crate::optim::{AdamScalars, AdamTensors, LerpTensors, SgdHyper, SgdTensors};
 use cudarc::driver::{DeviceRepr, LaunchConfig};
 use tensor::{Result, Tensor};
 
@@ -205,6 +205,30 @@ pub(crate) fn sgd_many(list: &[SgdTensors<'_>], h: &SgdHyper) -> Result<()> {
             l.config(),
             [l, lr, mom, damp, wd, nesterov]
         );
+    }
+    Ok(())
+}
+
+/// `avg ← lerp(avg, value, w)` on every entry of `list` (all on one GPU): one
+/// launch per MT_MAX tensors (the averages in `p`, the values in `g`).
+pub(crate) fn lerp_many(list: &[LerpTensors<'_>], w: f32) -> Result<()> {
+    let op = "lerp_";
+    for group in list.chunks(MT_MAX) {
+        let (dev, _) = operand(op, group[0].avg)?;
+        let mut l = TensorList::empty();
+        for t in group.iter().filter(|t| t.avg.numel() > 0) {
+            let ptrs = [
+                operand_on(op, t.avg, &dev)?,
+                operand_on(op, t.value, &dev)?,
+                0,
+                0,
+            ];
+            l.push(ptrs, t.avg.numel(), false);
+        }
+        if l.count == 0 {
+            continue;
+        }
+        launch!(op, &dev, source(), "lerp_multi_f32", l.config(), [l, w]);
     }
     Ok(())
 }

@@ -3,11 +3,13 @@
 //! or on the parameter's GPU (optim.cu). Parameter, gradient and state must be
 //! dense f32 tensors of one shape on one device.
 
+mod average;
 mod cpu;
 pub(crate) mod cuda;
 #[cfg(test)]
 mod tests;
 
+pub use average::{lerp_many, LerpTensors};
 use cpu::{adam_chunks, sgd_update, with_slices};
 use tensor::{DType, Error, Result, Tensor};
 

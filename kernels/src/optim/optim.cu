@@ -116,3 +116,12 @@ extern "C" __global__ void sgd_multi_f32(TensorList L, float lr, float momentum,
     for (unsigned long long i = begin + threadIdx.x; i < end; i += blockDim.x)
         sgd_elem(L.p[t], L.g[t], L.a[t], i, lr, momentum, dampening, wd, nesterov, L.first[t]);
 }
+
+// Weight averaging (an EMA of the parameters: torch._foreach_lerp_(avg, p,
+// 1 - decay)): avg = lerp(avg, value, w), the averages in p, the values in g.
+extern "C" __global__ void lerp_multi_f32(TensorList L, float w) {
+    unsigned long long begin, end;
+    const int t = chunk_of(L, begin, end);
+    for (unsigned long long i = begin + threadIdx.x; i < end; i += blockDim.x)
+        L.p[t][i] = lerp(L.p[t][i], L.g[t][i], w);
+}

@@ -85,3 +85,27 @@ fn bad_optimiser_input_is_an_error() {
     };
     assert!(sgd_step(&p, &t(&[1.0, 1.0]), None, true, &mom).is_err());
 }
+
+#[test]
+fn lerp_many_is_torchs_lerp_and_checks_its_weight() {
+    let (a, b) = (t(&[1.0, -2.0, 0.5]), t(&[3.0, 2.0, 0.5]));
+    let (c, d) = (t(&[0.0; 2]), t(&[1.0, -1.0]));
+    let list = [
+        LerpTensors { avg: &a, value: &b },
+        LerpTensors { avg: &c, value: &d },
+    ];
+    // An EMA step of decay 0.75: avg + 0.25 (value − avg).
+    lerp_many(&list, 0.25).unwrap();
+    assert_eq!(a.to_vec_f32().unwrap(), vec![1.5, -1.0, 0.5]);
+    assert_eq!(c.to_vec_f32().unwrap(), vec![0.25, -0.25]);
+    // The other side of PyTorch's formula: value − (value − avg)(1 − w).
+    lerp_many(&list[..1], 0.75).unwrap();
+    assert_eq!(a.to_vec_f32().unwrap(), vec![2.625, 1.25, 0.5]);
+    assert!(lerp_many(&list, 1.5).is_err());
+    let short = t(&[1.0]);
+    let bad = [LerpTensors {
+        avg: &a,
+        value: &short,
+    }];
+    assert!(lerp_many(&bad, 0.5).is_err());
+}

@@ -169,6 +169,22 @@ pub const SKIPPED: &[(&str, &str)] = &[
         "step_dcgan28.safetensors",
         "three whole D+G training steps, checked by gan/tests/step_parity.rs",
     ),
+    (
+        "step_mlp-wgan-gp.safetensors",
+        "whole WGAN-GP steps (n_critic 5), checked by gan/tests/step_parity.rs",
+    ),
+    (
+        "step_mlp-hinge-r1.safetensors",
+        "whole hinge + lazy R1 steps, checked by gan/tests/step_parity.rs",
+    ),
+    (
+        "step_mlp-lsgan-ema.safetensors",
+        "whole LSGAN steps with two learning rates and an EMA generator, checked by gan/tests/step_parity.rs",
+    ),
+    (
+        "step_dcgan28-hinge-r1-sn.safetensors",
+        "whole hinge + lazy R1 steps with spectral norm in D, checked by gan/tests/step_parity.rs",
+    ),
 ];
 
 fn file_name(p: &Path) -> &str {
