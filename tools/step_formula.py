@@ -96,6 +96,16 @@ def init_weights(model, net, module):
         elif isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
             assert m.bias is None, "the DCGANs' convolutions have no bias"
             m.weight.data.copy_(uniform(prefix + "weight", m.weight.shape, 0.0, DCGAN_BOUND))
+        elif isinstance(m, nn.Embedding):
+            # The conditional models' class embeddings (gan/src/models/conditional.rs):
+            # G's `label_emb` N(0, 1) by `normal`, D's projection `embed` uniform
+            # within the Xavier bound sqrt(6 / (classes + features)).
+            w = m.weight
+            if mname.endswith("label_emb"):
+                w.data.copy_(normal(prefix + "weight", w.shape))
+            else:
+                assert mname.endswith("embed"), mname
+                w.data.copy_(uniform(prefix + "weight", w.shape, 0.0, math.sqrt(6.0 / sum(w.shape))))
         elif isinstance(m, nn.BatchNorm2d):
             m.weight.data.copy_(uniform(prefix + "weight", m.weight.shape, 1.0, DCGAN_BOUND))
             m.bias.data.copy_(uniform(prefix + "bias", m.bias.shape, 0.0, DCGAN_BOUND))
@@ -135,3 +145,8 @@ def spectral_norm_by_formula(model, net, module):
                     buf = getattr(sn, b)
                     key = f"{model}/{net}/{mname}.parametrizations.weight.0.{b}"
                     buf.copy_(unit_vector(key, buf.numel()))
+
+
+def labels(name, n, classes):
+    """n class labels: floor(unit(name, i) * classes), exact in float64."""
+    return [int(u * classes) for u in unit(name, n)]

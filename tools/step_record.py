@@ -56,7 +56,7 @@ import sys
 import torch
 import torch.nn as nn
 
-from step_formula import init_weights, normal, spectral_norm_by_formula, uniform
+from step_formula import init_weights, labels, normal, spectral_norm_by_formula, uniform
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REF = os.path.join(HERE, "..", "..", "shared", "reference")
@@ -92,6 +92,11 @@ RECIPES = {
     # As the dcgan28 tutorial case: batch 16, Adam warm (its module doc says why).
     "dcgan28-hinge-r1-sn": ("dcgan28", 16, (10, 1e-3, 1e-6), 3, dict(
         loss="hinge", r1_gamma=1.0, r1_every=2, betas=[0.0, 0.9], spectral_norm=True)),
+    # Class-conditional (G: z joined with a class embedding; D: projection),
+    # the classes of each step from the formula ("<root>/labels/<step>").
+    "mlp-cond-hinge": ("mlp", 100, None, 3, dict(
+        loss="hinge", betas=[0.0, 0.9], classes=10)),
+    "dcgan28-cond": ("dcgan28", 16, (10, 1e-3, 1e-6), 3, dict(classes=10)),
 }
 
 
@@ -252,6 +257,56 @@ def train(case, salt, dtype):
 
 
 
+class CondG(nn.Module):
+    """gan/src/models/conditional.rs's ConditionalG: z joined with the class
+    embedding on the feature axis, into the tutorial G built for the wider input."""
+
+    def __init__(self, classes, net):
+        super().__init__()
+        self.label_emb = nn.Embedding(classes, classes)
+        self.net = net
+
+    def forward(self, z, y):
+        e = self.label_emb(y)
+        if z.dim() == 4:
+            e = e.view(*e.shape, 1, 1)
+        return self.net(torch.cat([z, e], 1))
+
+
+class CondD(nn.Module):
+    """ConditionalD: the projection discriminator. raw(x, y) = head(body(x)) +
+    <embed(y), features>, the features summed over space for a conv body;
+    forward is the sigmoid of it."""
+
+    def __init__(self, classes, features, net):
+        super().__init__()
+        self.net = net
+        self.embed = nn.Embedding(classes, features)
+
+    def raw(self, x, y):
+        h = self.net[:-2](x)
+        score = self.net[-2](h).view(x.shape[0], 1)
+        phi = h.sum((2, 3)) if h.dim() == 4 else h
+        return score + (self.embed(y) * phi).sum(1, keepdim=True)
+
+    def forward(self, x, y):
+        return torch.sigmoid(self.raw(x, y))
+
+
+def conditional_pair(model, G, D, classes):
+    """The conditional versions of models.py's G and D: G's first layer
+    rebuilt for latent + classes inputs (the formula sets its weights)."""
+    first = G[0]
+    if isinstance(first, nn.Linear):
+        G[0] = nn.Linear(first.in_features + classes, first.out_features)
+    else:
+        G[0] = nn.ConvTranspose2d(first.in_channels + classes, first.out_channels,
+                                  first.kernel_size, first.stride, first.padding, bias=False)
+    head = D[-2]
+    features = head.in_features if isinstance(head, nn.Linear) else head.in_channels
+    return CondG(classes, G), CondD(classes, features, D)
+
+
 def raw(D):
     """D without its final sigmoid, as the raw-score losses take it (the
     Sequential models: every layer but the last)."""
@@ -276,6 +331,9 @@ def train_recipe(case, salt, dtype):
     root = f"{model}/{salt}"
     G, D, spec = build(model)
     assert spec["opt"] == "adam" and spec["loss"] == "bce", spec
+    classes = recipe.get("classes")
+    if classes:
+        G, D = conditional_pair(model, G, D, classes)
     latent = spec["latent"]
     init_weights(root, "G", G)
     init_weights(root, "D", D)
@@ -288,7 +346,13 @@ def train_recipe(case, salt, dtype):
                 put_input(tensors, f"init.{net}.{k}", v)
     G, D = G.to(dtype).train(), D.to(dtype).train()
     loss = recipe.get("loss", "bce")
-    critic = D if loss == "bce" else raw(D)
+    y = None  # the step's classes (conditional cases)
+    if classes:
+        critic = (lambda x: D(x, y)) if loss == "bce" else (lambda x: D.raw(x, y))
+        generate = lambda z: G(z, y)  # noqa: E731
+    else:
+        critic = D if loss == "bce" else raw(D)
+        generate = G
 
     kink = [math.inf, ""]
 
@@ -374,11 +438,15 @@ def train_recipe(case, salt, dtype):
         put_input(tensors, f"batch{s}", real)
         put_input(tensors, f"z{s}", z)
         real, z = real.to(dtype), z.to(dtype)
+        if classes:
+            ys = labels(f"{root}/labels/{s}", b, classes)
+            put_input(tensors, f"labels{s}", torch.tensor(ys, dtype=torch.float32))
+            y = torch.tensor(ys, dtype=torch.long)
         d_done = s - 1  # D updates before this step
         g_due = (d_done + 1) % n_critic == 0
         r1_due = r1 is not None and d_done % r1["every"] == 0
 
-        fake = G(z)
+        fake = generate(z)
         if flat:
             fake = fake.view(b, -1)
         real_in = real.clone().requires_grad_(r1_due)

@@ -8,7 +8,7 @@
 use crate::data::DatasetName;
 use crate::eval::command::EvalOptions;
 use crate::models::ModelKind;
-use crate::sample::SampleOptions;
+use crate::sample::{ClassChoice, SampleOptions};
 use crate::train::recipe::{Ema, GanLoss, Recipe, R1};
 use crate::train::{ResumeFlags, Settings, Start, TrainOptions};
 use clap::builder::PossibleValue;
@@ -18,7 +18,7 @@ use tensor::Device;
 
 impl ValueEnum for ModelKind {
     fn value_variants<'a>() -> &'a [Self] {
-        &ModelKind::ALL
+        &ModelKind::EVERY
     }
 
     fn to_possible_value(&self) -> Option<PossibleValue> {
@@ -347,6 +347,14 @@ pub struct TrainArgs {
     )]
     pub ema_start: Option<u64>,
 
+    /// Class-conditional G and D on the data set's labels (the MNIST family's
+    /// label files; a folder's class folders): G takes z joined with a class
+    /// embedding, D scores by projection (Miyato & Koyama 2018). Grids get one
+    /// row per class; `gan sample --class K` picks one. mlp, dcgan28,
+    /// dcgan28-nobn and dcgan64
+    #[arg(long, help_heading = "Recipe (beyond the tutorials)")]
+    pub conditional: bool,
+
     /// Spectral normalisation of D's linear and conv weights (Miyato et al.
     /// 2018), as PyTorch's parametrizations.spectral_norm: one power
     /// iteration per training forward; u and v saved with D
@@ -397,6 +405,12 @@ pub struct SampleArgs {
     /// Where to compute: cpu, or cuda / cuda:N
     #[arg(long, value_parser = parse_device, default_value = "cpu")]
     pub device: Device,
+
+    /// For a class-conditional generator (trained with --conditional): the
+    /// class of every image (0, 1, ...), or `all` for rows of ten images per
+    /// class, the classes in turn
+    #[arg(long, value_name = "K|all")]
+    pub class: Option<ClassChoice>,
 }
 
 /// The flags of `gan eval`.
@@ -489,7 +503,8 @@ impl TrainArgs {
             || self.lr_d.is_some()
             || self.betas.is_some()
             || self.ema.is_some()
-            || self.spectral_norm;
+            || self.spectral_norm
+            || self.conditional;
         any.then(|| Recipe {
             loss: self.loss.unwrap_or_default(),
             gp: self.gp,
@@ -506,6 +521,7 @@ impl TrainArgs {
                 start: self.ema_start.unwrap_or(0),
             }),
             spectral_norm: self.spectral_norm,
+            classes: self.conditional.then_some(Recipe::CLASSES_FROM_DATA),
         })
     }
 }
@@ -522,6 +538,7 @@ impl SampleArgs {
             seed: self.seed,
             model: self.model,
             device: self.device,
+            class: self.class,
         }
     }
 }

@@ -95,6 +95,9 @@ pub struct DataSource {
     loader: DataLoader,
     /// A line saying what was opened (folders: counts, channels, cache).
     pub summary: Option<String>,
+    /// Classes of the labels: 10 for the MNIST family, a folder's class
+    /// folders (1 when its images lie in the root: unlabelled).
+    pub classes: usize,
 }
 
 impl DataSource {
@@ -136,6 +139,7 @@ impl DataSource {
             name,
             loader,
             summary: None,
+            classes: 10,
         })
     }
 
@@ -183,6 +187,7 @@ impl DataSource {
             name: DatasetName::Folder,
             loader,
             summary: Some(summary),
+            classes: l.classes.len(),
         })
     }
 
@@ -211,11 +216,22 @@ impl DataSource {
         start: usize,
         end: usize,
     ) -> impl Iterator<Item = Result<Tensor>> + '_ {
+        self.epoch_labelled(epoch, start, end)
+            .map(|b| b.map(|(images, _)| images))
+    }
+
+    /// `epoch` with each image's class.
+    pub fn epoch_labelled(
+        &self,
+        epoch: usize,
+        start: usize,
+        end: usize,
+    ) -> impl Iterator<Item = Result<(Tensor, Vec<u32>)>> + '_ {
         self.loader
             .epoch(epoch as u64)
             .skip(start)
             .take(end.saturating_sub(start))
-            .map(|b| b.map(|b| b.images).map_err(Error::from))
+            .map(|b| b.map(|b| (b.images, b.labels)).map_err(Error::from))
     }
 
     /// The first `n` images of epoch 0's order: the batch `real_images.png` shows.

@@ -4,6 +4,7 @@
 use crate::error::{Error, Result};
 use crate::io::checkpoint::{self, Loaded};
 use crate::io::{grid, write_idx_u8};
+use crate::models::conditional::one_hot;
 use crate::models::ModelKind;
 use crate::nn::Fwd;
 use crate::train::noise::{sample_z, stream_rng, SAMPLE};
@@ -33,6 +34,65 @@ pub struct SampleOptions {
     pub model: Option<ModelKind>,
     /// Where to compute.
     pub device: Device,
+    /// The class of every image, for a class-conditional generator.
+    pub class: Option<ClassChoice>,
+}
+
+/// `--class`: which classes a conditional generator draws.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClassChoice {
+    /// Every image of this class.
+    One(u32),
+    /// Rows of ten images per class, the classes in turn (a grid's row is
+    /// one class).
+    All,
+}
+
+impl std::str::FromStr for ClassChoice {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        if s == "all" {
+            return Ok(ClassChoice::All);
+        }
+        s.parse()
+            .map(ClassChoice::One)
+            .map_err(|_| format!("'{s}' is neither a class number (0, 1, ...) nor 'all'"))
+    }
+}
+
+/// The classes of a G file's class embedding (`label_emb.weight`, [C, C]),
+/// or `None` for an unconditional G.
+fn classes_of(l: &Loaded) -> Option<usize> {
+    l.tensors.get("label_emb.weight").map(|t| t.shape()[0])
+}
+
+/// The class of each of `n` images, checked against the generator's classes.
+fn labels_for(
+    path: &Path,
+    choice: Option<ClassChoice>,
+    classes: Option<usize>,
+    n: usize,
+) -> Result<Option<Vec<u32>>> {
+    match (choice, classes) {
+        (None, None) => Ok(None),
+        (Some(_), None) => Err(Error::usage(format!(
+            "--class: {} is not a class-conditional generator",
+            path.display()
+        ))),
+        (None, Some(c)) => Err(Error::usage(format!(
+            "{} is class-conditional ({c} classes): pass --class K (0 to {}) or --class all",
+            path.display(),
+            c - 1
+        ))),
+        (Some(ClassChoice::One(k)), Some(c)) if k as usize >= c => Err(Error::usage(format!(
+            "--class {k}: the generator has {c} classes, 0 to {}",
+            c - 1
+        ))),
+        (Some(ClassChoice::One(k)), Some(_)) => Ok(Some(vec![k; n])),
+        (Some(ClassChoice::All), Some(c)) => {
+            Ok(Some(crate::train::conditional::grid_classes(n, c)))
+        }
+    }
 }
 
 /// Images generated per forward pass.
@@ -100,7 +160,9 @@ pub fn sample(a: &SampleOptions) -> Result<()> {
     let kind = model_of(&path, &l, a.model)?;
     check_model_file(&path, &l, kind, "G", None)?;
     let channels = channels_of(&path, &l, kind)?;
-    let (mut g, _) = kind.build_with_channels(0, channels)?;
+    let classes = classes_of(&l);
+    let labels = labels_for(&path, a.class, classes, a.count)?;
+    let (mut g, _) = kind.build_for(0, channels, classes)?;
     // Loaded on the CPU, then moved: the file is the same from any device.
     checkpoint::load_into(&path, g.as_ref(), &l)?;
     g.to_device(a.device)?;
@@ -117,7 +179,17 @@ pub fn sample(a: &SampleOptions) -> Result<()> {
         // z is drawn on the CPU and uploaded, so that a seed gives the same
         // images (to rounding) on every device.
         let z = sample_z(spec.z, m, spec.latent, &mut rng)?.to_device(a.device)?;
-        let out = no_grad(|| g.forward(&Var::constant(z), &mut Fwd::new(&mut rng)))?;
+        let done = values.len() / spec.image_numel();
+        let y = match (&labels, classes) {
+            (Some(l), Some(c)) => Some(Var::constant(one_hot(&l[done..done + m], c, a.device)?)),
+            _ => None,
+        };
+        let out = no_grad(|| {
+            g.forward(
+                &Var::constant(z),
+                &mut Fwd::new(&mut rng).with_labels(y.as_ref()),
+            )
+        })?;
         values.extend(out.data().to_vec_f32()?);
     }
     let [c, h, w] = spec.image;

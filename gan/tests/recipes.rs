@@ -82,8 +82,20 @@ const HINGE_R1_SN: [&str; 11] = [
 fn every_option_trains_and_resumes_bit_for_bit() {
     let d = scratch("recipes");
     let data = tiny_dataset(&d.join("data"), 100);
-    let cases: [(&str, &[&str]); 4] = [
+    let cases: [(&str, &[&str]); 6] = [
         ("mlp", &WGAN_GP),
+        ("mlp", &["--conditional", "--loss", "hinge", "--ema", "0.9"]),
+        (
+            "dcgan28-nobn",
+            &[
+                "--conditional",
+                "--loss",
+                "wasserstein",
+                "--gp",
+                "10",
+                "--spectral-norm",
+            ],
+        ),
         ("dcgan28", &HINGE_R1_SN),
         (
             "mlp-dropout",
@@ -105,7 +117,8 @@ fn every_option_trains_and_resumes_bit_for_bit() {
     for (model, recipe) in cases {
         let mut full_args = vec!["--epochs", "2", "--log-every", "2"];
         full_args.extend_from_slice(recipe);
-        let full = d.join(format!("{model}-full"));
+        let name = format!("{model}-{}", recipe.join("").replace('-', ""));
+        let full = d.join(format!("{name}-full"));
         let o = gan(&train_args(model, &data, &full, &full_args));
         assert!(o.status.success(), "{model}: {}", stderr(&o));
         let out = stdout(&o);
@@ -138,7 +151,7 @@ fn every_option_trains_and_resumes_bit_for_bit() {
         // Interrupted mid-epoch, resumed without the flags (the run keeps its recipe).
         let mut cut_args = full_args.clone();
         cut_args.extend(["--interrupt-after", "5"]);
-        let cut = d.join(format!("{model}-cut"));
+        let cut = d.join(format!("{name}-cut"));
         let o = gan(&train_args(model, &data, &cut, &cut_args));
         assert_eq!(o.status.code(), Some(130), "{model}: {}", stderr(&o));
         let o = gan(&["train", "--resume", p(&cut), "--quiet"]);
@@ -172,6 +185,10 @@ fn meaningless_recipes_are_errors_before_the_data() {
         (vec!["--loss", "softplus"], "softplus"),
         (vec!["--ema", "1.5"], "(0, 1)"),
         (vec!["--ema-start", "10"], "--ema"),
+        (
+            vec!["--model", "mlp-small", "--conditional"],
+            "no conditional version",
+        ),
     ] {
         let mut a = vec!["train", "--data-dir", p(&missing), "--out", p(&run)];
         a.extend(args);

@@ -81,7 +81,7 @@ mod fixture;
 mod inputs;
 
 use fixture::{Fixture, Report};
-use inputs::{check_input, init_weights, normal, uniform, warm_start, Warm};
+use inputs::{check_input, init_weights, labels, normal, uniform, warm_start, Warm};
 
 /// A fixture's promise: the model, its batch, a warm Adam or none, the
 /// number of steps and the recipe (`Recipe::default()`: the tutorials' step).
@@ -207,8 +207,19 @@ fn steps_match_pytorch(case: Case) {
             check_input(&fx, &format!("eps{s}"), &eps);
             eps
         });
+        // A conditional case's classes, from the formula too.
+        let labels = recipe.classes.map(|c| {
+            let l = labels(&format!("{root}/labels/{s}"), b, c as usize);
+            let as_f32: Vec<f32> = l.iter().map(|&x| x as f32).collect();
+            check_input(
+                &fx,
+                &format!("labels{s}"),
+                &Tensor::from_vec(as_f32, &[b]).unwrap(),
+            );
+            l
+        });
         let report = trainer
-            .step_with_inputs(&real, StepInputs { z, gp_eps })
+            .step_with_inputs(&real, StepInputs { z, gp_eps, labels })
             .unwrap();
         assert_eq!(report.stats.len(), 1, "a CPU step's figures come at once");
         let stats = report.stats[0];
@@ -461,6 +472,47 @@ fn dcgan28_hinge_lazy_r1_spectral_norm_matches_pytorch() {
             }),
             betas: Some((0.0, 0.9)),
             spectral_norm: true,
+            ..Recipe::default()
+        },
+    });
+}
+
+/// Class-conditional mlp (G: z joined with a class embedding; D: projection)
+/// with hinge and betas (0, 0.9), each step's classes from the formula.
+#[test]
+fn conditional_mlp_with_hinge_matches_pytorch() {
+    steps_match_pytorch(Case {
+        name: "mlp-cond-hinge",
+        kind: ModelKind::Mlp,
+        batch: 100,
+        warm: None,
+        steps: 3,
+        recipe: Recipe {
+            loss: GanLoss::Hinge,
+            betas: Some((0.0, 0.9)),
+            classes: Some(10),
+            ..Recipe::default()
+        },
+    });
+}
+
+/// Class-conditional dcgan28 with the tutorials' BCE (the sigmoid of the
+/// projection score) and batch norm in both networks; batch 16 from a warm
+/// Adam, as the tutorial dcgan28 case.
+#[test]
+fn conditional_dcgan28_matches_pytorch() {
+    steps_match_pytorch(Case {
+        name: "dcgan28-cond",
+        kind: ModelKind::Dcgan28,
+        batch: 16,
+        warm: Some(Warm {
+            steps: 10,
+            m: 1e-3,
+            v: 1e-6,
+        }),
+        steps: 3,
+        recipe: Recipe {
+            classes: Some(10),
             ..Recipe::default()
         },
     });

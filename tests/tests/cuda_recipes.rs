@@ -96,9 +96,15 @@ fn compare(dev: Device, kind: ModelKind, b: usize, recipe: Recipe, steps: u64) {
     for k in 0..steps {
         let z = sample_z(spec.z, b, spec.latent, &mut stream_rng(9, 100 + k)).unwrap();
         let eps = Tensor::rand_uniform(&[b], 0.0, 1.0, &mut stream_rng(9, 200 + k)).unwrap();
+        let labels = recipe.classes.map(|c| {
+            (0..b)
+                .map(|i| ((i * 7 + k as usize) % c as usize) as u32)
+                .collect()
+        });
         let inputs = StepInputs {
             z,
             gp_eps: recipe.gp.map(|_| eps),
+            labels,
         };
         let step = |g: &mut Gan| {
             g.train_step_with_inputs(&real, inputs.clone(), &mut step_rng(5, k))
@@ -167,4 +173,25 @@ fn dcgan28_hinge_with_lazy_r1_spectral_norm_and_ema_matches_the_cpu() {
         ..Recipe::default()
     };
     for_each_cuda_device(|dev| compare(dev, ModelKind::Dcgan28, 4, hinge_r1, 3));
+}
+
+/// The class-conditional pair (projection D): mlp with hinge, dcgan28-nobn
+/// with WGAN-GP (the penalty through the projection).
+#[test]
+fn conditional_recipes_match_the_cpu() {
+    let hinge = Recipe {
+        loss: GanLoss::Hinge,
+        classes: Some(10),
+        ..Recipe::default()
+    };
+    let wgan_gp = Recipe {
+        loss: GanLoss::Wasserstein,
+        gp: Some(10.0),
+        classes: Some(10),
+        ..Recipe::default()
+    };
+    for_each_cuda_device(|dev| {
+        compare(dev, ModelKind::Mlp, 16, hinge, 2);
+        compare(dev, ModelKind::Dcgan28NoBn, 4, wgan_gp, 2);
+    });
 }

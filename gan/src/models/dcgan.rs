@@ -52,6 +52,18 @@ pub(super) fn conv<R: Rng + ?Sized>(
     Ok(Layer::Conv(Conv2d::new(inp, out, k, s, p, false, rng)?))
 }
 
+/// `nn.Conv2d(inp, out, k, s, p)`, with a bias.
+pub(super) fn conv_biased<R: Rng + ?Sized>(
+    inp: usize,
+    out: usize,
+    k: usize,
+    s: usize,
+    p: usize,
+    rng: &mut R,
+) -> Result<Layer> {
+    Ok(Layer::Conv(Conv2d::new(inp, out, k, s, p, true, rng)?))
+}
+
 /// `nn.ConvTranspose2d(inp, out, k, s, p, bias=False)`.
 pub(super) fn conv_t<R: Rng + ?Sized>(
     inp: usize,

@@ -11,12 +11,24 @@ use tensor::Result;
 pub const NZ: usize = 100;
 const NGF: usize = 64;
 const NDF: usize = 64;
+/// Channels of D's features before its last conv (ndf·8).
+pub const FEATURES: usize = NDF * 8;
 
 /// z (B, 100, 1, 1) → 4×4 → 8×8 → 16×16 → 32×32 → (B, nc, 64, 64), tanh.
 pub fn generator<R: Rng + ?Sized>(nc: usize, rng: &mut R) -> Result<Sequential> {
+    generator_with_inputs(nc, NZ, rng)
+}
+
+/// `generator` taking `inputs` channels at 1×1 (z joined with a class
+/// embedding, for the conditional model).
+pub fn generator_with_inputs<R: Rng + ?Sized>(
+    nc: usize,
+    inputs: usize,
+    rng: &mut R,
+) -> Result<Sequential> {
     use Activation::{Relu, Tanh};
     let layers = vec![
-        conv_t(NZ, NGF * 8, 4, 1, 0, rng)?,
+        conv_t(inputs, NGF * 8, 4, 1, 0, rng)?,
         bn(NGF * 8)?,
         Layer::Act(Relu),
         conv_t(NGF * 8, NGF * 4, 4, 2, 1, rng)?,

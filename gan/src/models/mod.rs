@@ -2,6 +2,7 @@
 //! (`spec`). A model is a pair of modules (G, D); D returns one value per image,
 //! a probability or a logit as `Spec::loss` says.
 
+pub mod conditional;
 mod dcgan;
 pub mod dcgan28;
 pub mod dcgan64;
@@ -28,6 +29,9 @@ pub enum ModelKind {
     Dcgan28,
     /// The PyTorch tutorial's DCGAN for 64×64 images.
     Dcgan64,
+    /// dcgan28 with a critic without batch norm, for gradient penalties (not
+    /// in models.py: a variant, see `dcgan28::critic_without_batch_norm`).
+    Dcgan28NoBn,
 }
 
 impl ModelKind {
@@ -40,6 +44,17 @@ impl ModelKind {
         ModelKind::Dcgan64,
     ];
 
+    /// Every model the command line offers: models.py's five, then the
+    /// variants built from them.
+    pub const EVERY: [ModelKind; 6] = [
+        ModelKind::Mlp,
+        ModelKind::MlpSmall,
+        ModelKind::MlpDropout,
+        ModelKind::Dcgan28,
+        ModelKind::Dcgan64,
+        ModelKind::Dcgan28NoBn,
+    ];
+
     /// The model's name on the command line and in checkpoints.
     pub fn name(self) -> &'static str {
         match self {
@@ -48,12 +63,13 @@ impl ModelKind {
             ModelKind::MlpDropout => "mlp-dropout",
             ModelKind::Dcgan28 => "dcgan28",
             ModelKind::Dcgan64 => "dcgan64",
+            ModelKind::Dcgan28NoBn => "dcgan28-nobn",
         }
     }
 
     /// The model called `s` (see `name`).
     pub fn from_name(s: &str) -> Option<ModelKind> {
-        Self::ALL.into_iter().find(|k| k.name() == s)
+        Self::EVERY.into_iter().find(|k| k.name() == s)
     }
 
     /// One line on the model and its tutorial's settings.
@@ -71,6 +87,9 @@ impl ModelKind {
             }
             ModelKind::Dcgan64 => {
                 "PyTorch-tutorial DCGAN for 64×64 (MNIST resized): batch norm, Adam 2e-4 (β1 0.5), batch 128"
+            }
+            ModelKind::Dcgan28NoBn => {
+                "dcgan28 with a critic without batch norm (conv biases, no normalisation), for --gp as the WGAN-GP paper"
             }
         }
     }
@@ -123,7 +142,7 @@ impl ModelKind {
                 epochs: 30,
                 flat_images: true,
             },
-            ModelKind::Dcgan28 => dcgan_spec([1, 28, 28], "kmnist"),
+            ModelKind::Dcgan28 | ModelKind::Dcgan28NoBn => dcgan_spec([1, 28, 28], "kmnist"),
             ModelKind::Dcgan64 => dcgan_spec([1, 64, 64], "mnist"),
         }
     }
@@ -132,7 +151,9 @@ impl ModelKind {
     /// or 3 (`nc`), the MLPs 1 (their layer sizes are 28·28).
     pub fn supports_channels(self, channels: usize) -> bool {
         match self {
-            ModelKind::Dcgan28 | ModelKind::Dcgan64 => channels == 1 || channels == 3,
+            ModelKind::Dcgan28 | ModelKind::Dcgan64 | ModelKind::Dcgan28NoBn => {
+                channels == 1 || channels == 3
+            }
             _ => channels == 1,
         }
     }
@@ -190,7 +211,75 @@ impl ModelKind {
                 Box::new(dcgan64::generator(channels, &mut rg)?),
                 Box::new(dcgan64::discriminator(channels, &mut rd)?),
             ),
+            ModelKind::Dcgan28NoBn => (
+                Box::new(dcgan28::generator(channels, &mut rg)?),
+                Box::new(dcgan28::critic_without_batch_norm(channels, &mut rd)?),
+            ),
         })
+    }
+}
+
+impl ModelKind {
+    /// Whether `--conditional` can build this model (the Sequential ones: G
+    /// takes a wider input, D's head is its last layer).
+    pub fn supports_conditional(self) -> bool {
+        !matches!(self, ModelKind::MlpSmall | ModelKind::MlpDropout)
+    }
+
+    /// `build_with_channels`, class-conditional over `classes` classes when
+    /// given (see `conditional`): G built for latent + C inputs and given a
+    /// class embedding, D given a projection, each drawn after its network
+    /// from the network's stream.
+    pub fn build_for(
+        self,
+        seed: u64,
+        channels: usize,
+        classes: Option<usize>,
+    ) -> Result<(Box<dyn Module>, Box<dyn Module>)> {
+        let Some(c) = classes else {
+            return self.build_with_channels(seed, channels);
+        };
+        if !self.supports_conditional() || c < 2 || !self.supports_channels(channels) {
+            return Err(tensor::Error::InvalidArgument {
+                op: "build",
+                msg: format!(
+                    "{self} has no class-conditional version for {c} classes of {channels} channel(s) \
+                     (--conditional takes mlp, dcgan28, dcgan28-nobn or dcgan64, and two classes or more)"
+                ),
+                shape: vec![c],
+            });
+        }
+        let mut rg =
+            StdRng::seed_from_u64(crate::train::noise::mix(seed, crate::train::noise::INIT_G));
+        let mut rd =
+            StdRng::seed_from_u64(crate::train::noise::mix(seed, crate::train::noise::INIT_D));
+        let latent = self.spec().latent;
+        let (g, d, features) = match self {
+            ModelKind::Mlp => (
+                mlp::generator_with_inputs(latent + c, &mut rg)?,
+                mlp::discriminator(&mut rd)?,
+                mlp::HIDDEN,
+            ),
+            ModelKind::Dcgan28 => (
+                dcgan28::generator_with_inputs(channels, latent + c, &mut rg)?,
+                dcgan28::discriminator(channels, &mut rd)?,
+                dcgan28::FEATURES,
+            ),
+            ModelKind::Dcgan28NoBn => (
+                dcgan28::generator_with_inputs(channels, latent + c, &mut rg)?,
+                dcgan28::critic_without_batch_norm(channels, &mut rd)?,
+                dcgan28::FEATURES,
+            ),
+            ModelKind::Dcgan64 => (
+                dcgan64::generator_with_inputs(channels, latent + c, &mut rg)?,
+                dcgan64::discriminator(channels, &mut rd)?,
+                dcgan64::FEATURES,
+            ),
+            ModelKind::MlpSmall | ModelKind::MlpDropout => unreachable!("checked above"),
+        };
+        let g = conditional::ConditionalG::new(c, Box::new(g), &mut rg)?;
+        let d = conditional::ConditionalD::new(c, features, d, &mut rd)?;
+        Ok((Box::new(g), Box::new(d)))
     }
 }
 

@@ -154,3 +154,34 @@ fn dcgan_init_as_models_py() {
         assert!(m.named_counts().iter().all(|(_, c)| c.get() == 0));
     }
 }
+
+/// dcgan28-nobn: dcgan28's G exactly (it loads into models.py's G), a D
+/// without batch norm whose convolutions have biases.
+#[test]
+fn the_critic_without_batch_norm_is_dcgan28_less_its_batch_norms() {
+    let (g, d) = ModelKind::Dcgan28NoBn.build(3).unwrap();
+    let (g28, _) = ModelKind::Dcgan28.build(3).unwrap();
+    let bits = |m: &dyn Module| -> Vec<(String, Vec<u32>)> {
+        m.state_dict()
+            .into_iter()
+            .map(|(n, t)| {
+                let v = t.to_vec_f32().unwrap();
+                (n, v.iter().map(|x| x.to_bits()).collect())
+            })
+            .collect()
+    };
+    assert_eq!(bits(g.as_ref()), bits(g28.as_ref()));
+    // 127,680 conv weights as dcgan28's, plus biases 28 + 56 + 112 + 1.
+    assert_eq!(d.num_parameters(), 127_877);
+    let names: Vec<String> = d.state_dict().into_iter().map(|(n, _)| n).collect();
+    assert_eq!(
+        names,
+        ["0.weight", "0.bias", "2.weight", "2.bias", "4.weight", "4.bias", "6.weight", "6.bias"]
+    );
+    assert!(d.named_counts().is_empty(), "no batch norm");
+    assert_eq!(
+        ModelKind::from_name("dcgan28-nobn"),
+        Some(ModelKind::Dcgan28NoBn)
+    );
+    assert!(!ModelKind::ALL.contains(&ModelKind::Dcgan28NoBn));
+}

@@ -14,16 +14,32 @@ pub struct Fwd<'a> {
     /// input, but no gradient is computed for this module's own weights. The
     /// generator step uses it for D, whose gradients there would be thrown away.
     pub frozen: bool,
+    /// The class of each image of the batch, one-hot ([B, classes] on the
+    /// batch's device), for class-conditional models (`models::conditional`).
+    pub labels: Option<Var>,
 }
 
 impl<'a> Fwd<'a> {
     /// A forward call drawing from `rng`, with gradients for the weights.
     pub fn new(rng: &'a mut StdRng) -> Self {
-        Fwd { rng, frozen: false }
+        Fwd {
+            rng,
+            frozen: false,
+            labels: None,
+        }
     }
     /// A forward call drawing from `rng`, the weights used as constants.
     pub fn frozen(rng: &'a mut StdRng) -> Self {
-        Fwd { rng, frozen: true }
+        Fwd {
+            rng,
+            frozen: true,
+            labels: None,
+        }
+    }
+    /// This call with the batch's classes (one-hot, or `None`).
+    pub fn with_labels(mut self, labels: Option<&Var>) -> Self {
+        self.labels = labels.cloned();
+        self
     }
     /// A parameter as this call should see it.
     pub fn param(&self, p: &Var) -> Var {

@@ -27,6 +27,24 @@ impl Sequential {
     pub fn is_empty(&self) -> bool {
         self.layers.is_empty()
     }
+    /// Layer `i`.
+    pub fn layer(&self, i: usize) -> Option<&dyn Module> {
+        self.layers.get(i).map(|l| l.as_ref())
+    }
+    /// Layers `range` applied to `x` in order (a network's body without its
+    /// head, for the projection discriminator).
+    pub fn forward_range(
+        &self,
+        x: &Var,
+        f: &mut Fwd,
+        range: std::ops::Range<usize>,
+    ) -> Result<Var> {
+        let mut h = x.clone();
+        for l in &self.layers[range] {
+            h = l.forward(&h, f)?;
+        }
+        Ok(h)
+    }
 }
 
 impl Module for Sequential {

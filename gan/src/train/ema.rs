@@ -27,7 +27,7 @@ pub(crate) fn copy_module(dst: &dyn Module, src: &dyn Module) -> Result<()> {
 impl Gan {
     /// A copy of G as it is now: the average's start.
     pub(super) fn fresh_average(&self) -> Result<Box<dyn Module>> {
-        let (mut avg, _) = self.kind.build_with_channels(0, self.spec.image[0])?;
+        let (mut avg, _) = self.kind.build_for(0, self.spec.image[0], self.classes())?;
         avg.to_device(self.device)?;
         avg.set_training(false);
         copy_module(avg.as_ref(), self.g.as_ref())?;

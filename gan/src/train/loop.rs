@@ -95,13 +95,15 @@ pub fn drive(
             0
         };
         obs.iter_mut().try_for_each(|o| o.epoch_start(t, start))?;
-        let mut batches = data.epoch(epoch, start, nb);
+        let mut batches = data.epoch_labelled(epoch, start, nb);
+        let conditional = t.gan().classes().is_some();
         for _ in start..nb {
             let waited = Instant::now();
-            let Some(real) = batches.next() else { break };
+            let Some(batch) = batches.next() else { break };
             let secs = waited.elapsed().as_secs_f64();
             obs.iter_mut().for_each(|o| o.waited(secs));
-            let r = t.step(&real?)?;
+            let (real, labels) = batch?;
+            let r = t.step_labelled(&real, conditional.then_some(&labels[..]))?;
             (steps, busy, last) = (
                 steps + 1,
                 busy + r.seconds,

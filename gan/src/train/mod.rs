@@ -2,6 +2,7 @@
 //! write a run's folder and print its progress, `train` composing them, and
 //! the random streams; gradient penalties (`penalty`).
 
+pub mod conditional;
 mod ema;
 pub mod noise;
 pub mod observe;

@@ -80,7 +80,16 @@ impl ResumeFlags {
         if let Some(x) = self.seed.filter(|x| *x != s.seed) {
             return Err(clash("--seed", x.to_string(), s.seed.to_string()));
         }
-        if let Some(r) = self.recipe.filter(|r| *r != s.recipe) {
+        // --conditional again: the run's classes, counted when it started.
+        let recipe = self.recipe.map(|mut r| {
+            if r.classes == Some(super::recipe::Recipe::CLASSES_FROM_DATA)
+                && s.recipe.classes.is_some()
+            {
+                r.classes = s.recipe.classes;
+            }
+            r
+        });
+        if let Some(r) = recipe.filter(|r| *r != s.recipe) {
             return Err(Error::usage(format!(
                 "--resume: the run was started with {}, not {}; drop the recipe flags (or start a new run)",
                 s.recipe.describe().unwrap_or_else(|| "the tutorials' recipe".into()),

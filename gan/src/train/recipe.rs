@@ -133,6 +133,12 @@ pub struct Recipe {
     /// (`torch.nn.utils.parametrizations.spectral_norm`, one power iteration
     /// per train-mode forward; see `nn::spectral_norm`).
     pub spectral_norm: bool,
+    /// Class-conditional G and D over this many classes (`--conditional`:
+    /// the data set's; see `models::conditional`). The step then needs the
+    /// classes of each real batch; the fakes are drawn for the same classes.
+    /// `Some(Recipe::CLASSES_FROM_DATA)` before the data is opened: the
+    /// training set's count, filled in when the run opens it.
+    pub classes: Option<u32>,
 }
 
 impl Default for Recipe {
@@ -148,11 +154,15 @@ impl Default for Recipe {
             betas: None,
             ema: None,
             spectral_norm: false,
+            classes: None,
         }
     }
 }
 
 impl Recipe {
+    /// `classes` to be counted from the training set (`--conditional`).
+    pub const CLASSES_FROM_DATA: u32 = 0;
+
     /// Whether this is the tutorials' step (the step then runs exactly as it
     /// always has).
     pub fn is_tutorial(&self) -> bool {
@@ -203,6 +213,19 @@ impl Recipe {
                 )));
             }
         }
+        if let Some(c) = self.classes {
+            if !model.supports_conditional() {
+                return Err(Error::usage(format!(
+                    "--conditional: {model} has no conditional version (mlp, dcgan28, dcgan28-nobn \
+                     and dcgan64 have)"
+                )));
+            }
+            if c < 2 && c != Self::CLASSES_FROM_DATA {
+                return Err(Error::usage(format!(
+                    "--conditional needs images of two classes or more, not {c}"
+                )));
+            }
+        }
         if let Some(e) = self.ema {
             if !(e.decay > 0.0 && e.decay < 1.0) {
                 return Err(Error::usage(format!(
@@ -212,6 +235,20 @@ impl Recipe {
             }
         }
         Ok(())
+    }
+
+    /// What a user should know about this recipe on `model` that is not an
+    /// error: a gradient penalty through batch norm.
+    pub fn note_for(&self, model: ModelKind) -> Option<String> {
+        let penalty = self.gp.is_some() || self.r1.is_some();
+        let batch_norm_critic = matches!(model, ModelKind::Dcgan28 | ModelKind::Dcgan64);
+        (penalty && batch_norm_critic).then(|| {
+            format!(
+                "{model}'s D has batch norm, so each image's penalty depends on the rest of its \
+                 batch (the WGAN-GP paper drops it from the critic); dcgan28-nobn is dcgan28 \
+                 with such a critic"
+            )
+        })
     }
 
     /// The learning rates of G and D for a run whose `lr` is `lr`.
@@ -233,6 +270,7 @@ impl Recipe {
             "ema_decay": self.ema.map(|e| e.decay),
             "ema_start": self.ema.map(|e| e.start),
             "spectral_norm": self.spectral_norm,
+            "classes": self.classes,
         })
     }
 
@@ -243,11 +281,14 @@ impl Recipe {
             return Ok(Recipe::default());
         };
         let f = |k: &str| v.get(k).and_then(Value::as_f64);
-        let loss = v
-            .get("loss")
-            .and_then(Value::as_str)
-            .and_then(GanLoss::from_name)
-            .ok_or("bad recipe loss")?;
+        // An absent field is the default (a writer may leave those out).
+        let loss = match v.get("loss") {
+            None => GanLoss::default(),
+            Some(l) => l
+                .as_str()
+                .and_then(GanLoss::from_name)
+                .ok_or("bad recipe loss")?,
+        };
         let r1 = match (f("r1_gamma"), v.get("r1_every").and_then(Value::as_u64)) {
             (Some(gamma), Some(every)) => Some(R1 {
                 gamma,
@@ -275,6 +316,7 @@ impl Recipe {
                 .get("spectral_norm")
                 .and_then(Value::as_bool)
                 .unwrap_or(false),
+            classes: v.get("classes").and_then(Value::as_u64).map(|c| c as u32),
         })
     }
 
@@ -312,6 +354,11 @@ impl Recipe {
         if self.spectral_norm {
             parts.push("spectral norm in D".to_string());
         }
+        match self.classes {
+            Some(Self::CLASSES_FROM_DATA) => parts.push("class-conditional".to_string()),
+            Some(c) => parts.push(format!("conditional on {c} classes (projection D)")),
+            None => {}
+        }
         Some(format!("recipe: {}", parts.join(", ")))
     }
 }
@@ -338,6 +385,7 @@ mod tests {
                 start: 100,
             }),
             spectral_norm: true,
+            classes: Some(10),
         };
         assert_eq!(Recipe::from_json(Some(&r.to_json())).unwrap(), r);
         assert_eq!(Recipe::from_json(None).unwrap(), Recipe::default());

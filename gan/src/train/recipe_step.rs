@@ -86,9 +86,13 @@ impl Gan {
         real: &Tensor,
         z: Tensor,
         gp_eps: Option<Tensor>,
+        labels: Option<&[u32]>,
         rng: &mut StdRng,
     ) -> Result<PendingStats> {
         let r = self.recipe;
+        // A conditional pair's classes: the real batch's, and the fakes' too.
+        let y = self.step_labels(labels, real.shape()[0])?;
+        let y = y.as_ref();
         let d_steps = self.opt_d.steps();
         let g_due = (d_steps + 1).is_multiple_of(r.n_critic as u64);
         let r1_due = r.r1.filter(|p| d_steps.is_multiple_of(p.every as u64));
@@ -96,10 +100,11 @@ impl Gan {
         let real = real.clone().to_device(self.device)?;
         // G's graph is needed only when G is updated on this step.
         let fake = if g_due {
-            self.g.forward(&Var::constant(z), &mut Fwd::new(rng))?
+            self.g
+                .forward(&Var::constant(z), &mut Fwd::new(rng).with_labels(y))?
         } else {
             let g = &self.g;
-            no_grad(|| g.forward(&Var::constant(z), &mut Fwd::new(rng)))?
+            no_grad(|| g.forward(&Var::constant(z), &mut Fwd::new(rng).with_labels(y)))?
         };
         let fake = self.d_input(&fake)?;
         let real = self.d_input(&Var::constant(real))?;
@@ -111,9 +116,9 @@ impl Gan {
         } else {
             real.clone()
         };
-        let s_real = self.scores(&real_in, &mut Fwd::new(rng))?;
+        let s_real = self.scores(&real_in, &mut Fwd::new(rng).with_labels(y))?;
         let fake_d = fake.detach();
-        let s_fake = self.scores(&fake_d, &mut Fwd::new(rng))?;
+        let s_fake = self.scores(&fake_d, &mut Fwd::new(rng).with_labels(y))?;
         let mut d_loss = self.d_loss(&s_real, &s_fake)?;
         if let Some(p) = r1_due {
             let opts = GradOptions::new().create_graph(true);
@@ -134,7 +139,7 @@ impl Gan {
                 None => super::penalty::interpolate(real.data(), fake_d.data(), rng)?,
             };
             let critic = |x: &Var| {
-                self.scores(x, &mut Fwd::new(rng))
+                self.scores(x, &mut Fwd::new(rng).with_labels(y))
                     .map_err(|e| tensor::Error::invalid("D", e.to_string()))
             };
             let gp = Penalty::WganGp { lambda }.at(&x_hat, critic)?;
@@ -147,7 +152,7 @@ impl Gan {
         // Generator: on its steps, through the updated D; otherwise its loss
         // on this step's fakes through D before the update, for the log.
         let g_loss = if g_due {
-            let s = self.scores(&fake, &mut Fwd::frozen(rng))?;
+            let s = self.scores(&fake, &mut Fwd::frozen(rng).with_labels(y))?;
             let g_loss = self.g_loss(&s)?;
             self.opt_g.zero_grad();
             g_loss.backward()?;

@@ -3,6 +3,7 @@
 //! folder, the data, and a model pair that fits the data.
 
 use super::options::{Start, TrainOptions};
+use super::recipe::Recipe;
 use super::run_dir::{check_fresh, next_run_dir};
 use super::state::Settings;
 use super::trainer::Trainer;
@@ -101,6 +102,20 @@ impl Opening {
                  to convert them to grey, or train dcgan64 or dcgan28",
                 s.model
             )));
+        }
+        let mut s = s;
+        if s.recipe.classes == Some(Recipe::CLASSES_FROM_DATA) {
+            // --conditional: the data set's classes, checked before any step.
+            if data.classes < 2 {
+                return Err(Error::usage(format!(
+                    "--conditional needs labelled images: {} has {} class{} (a folder's classes \
+                     are its subfolders; images in the root are unlabelled)",
+                    s.dataset.name(),
+                    data.classes,
+                    if data.classes == 1 { "" } else { "es" }
+                )));
+            }
+            s.recipe.classes = Some(data.classes as u32);
         }
         let t = match self.resumed {
             Some(t) => t,

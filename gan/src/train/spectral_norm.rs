@@ -20,7 +20,13 @@ pub(crate) fn apply_to(d: &mut dyn Module, kind: ModelKind, seed: u64) -> Result
     let plain: Vec<String> = d
         .named_parameters()
         .into_iter()
-        .filter(|(n, p)| p.shape().len() >= 2 && !n.ends_with("parametrizations.weight.original"))
+        // The projection's class embedding is a lookup table, left as it is
+        // (see `models::conditional`).
+        .filter(|(n, p)| {
+            p.shape().len() >= 2
+                && !n.ends_with("parametrizations.weight.original")
+                && n != "embed.weight"
+        })
         .map(|(n, _)| n)
         .collect();
     if !plain.is_empty() {

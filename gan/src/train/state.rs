@@ -114,6 +114,13 @@ fn model_meta(s: &Settings, pos: &Position, net: &str, channels: usize) -> HashM
         ("global_step".to_string(), pos.global_step.to_string()),
         ("channels".to_string(), channels.to_string()),
     ])
+    .into_iter()
+    .chain(
+        s.recipe
+            .classes
+            .map(|c| ("classes".to_string(), c.to_string())),
+    )
+    .collect()
 }
 
 /// The image channels a G or D file says it is for (files without the key,
@@ -277,7 +284,8 @@ pub fn load(dir: &Path, device: Device) -> Result<Restored> {
             .filter(|c| model.supports_channels(*c))
             .ok_or_else(|| Error::checkpoint(&sp, format!("bad 'channels' {c} for {model}")))?,
     };
-    let (g, mut d) = model.build_with_channels(settings.seed, channels)?;
+    let classes = settings.recipe.classes.map(|c| c as usize);
+    let (g, mut d) = model.build_for(settings.seed, channels, classes)?;
     if settings.recipe.spectral_norm {
         // D's checkpoint holds the reparametrised weights and their u and v.
         super::spectral_norm::apply_to(d.as_mut(), model, settings.seed)?;
@@ -301,7 +309,7 @@ pub fn load(dir: &Path, device: Device) -> Result<Restored> {
         }
         let l = checkpoint::read(&p)?;
         check_model_file(&p, &l, model, "G", Some(pos.global_step))?;
-        let (g, _) = model.build_with_channels(settings.seed, channels)?;
+        let (g, _) = model.build_for(settings.seed, channels, classes)?;
         checkpoint::load_into(&p, g.as_ref(), &l)?;
         let mut g = g;
         g.to_device(device)?;

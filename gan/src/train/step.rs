@@ -23,12 +23,19 @@ pub struct StepInputs {
     pub z: Tensor,
     /// WGAN-GP's ε, one per sample in [0, 1] (shape [B]); `None`: drawn.
     pub gp_eps: Option<Tensor>,
+    /// The class of each real image, for a conditional pair (the fakes are
+    /// drawn for the same classes); `None` for the others.
+    pub labels: Option<Vec<u32>>,
 }
 
 impl StepInputs {
     /// Only z given.
     pub fn with_z(z: Tensor) -> StepInputs {
-        StepInputs { z, gp_eps: None }
+        StepInputs {
+            z,
+            gp_eps: None,
+            labels: None,
+        }
     }
 }
 
@@ -201,6 +208,9 @@ impl Gan {
     /// any step; the tutorials' recipe keeps them as they are).
     pub fn with_recipe(mut self, recipe: Recipe, lr: f64, seed: u64) -> Result<Gan> {
         recipe.check(self.kind)?;
+        if let Some(c) = recipe.classes {
+            self.make_conditional(c, seed)?;
+        }
         if recipe.spectral_norm {
             self.apply_spectral_norm(seed)?;
         }
@@ -208,6 +218,7 @@ impl Gan {
             || recipe.lr_d.is_some()
             || recipe.betas.is_some()
             || recipe.spectral_norm
+            || recipe.classes.is_some()
         {
             let kind = match (self.spec.opt, recipe.betas) {
                 (crate::models::OptKind::Adam { .. }, Some((beta1, beta2))) => {
@@ -325,9 +336,9 @@ impl Gan {
         inputs: StepInputs,
         rng: &mut StdRng,
     ) -> Result<PendingStats> {
-        let StepInputs { z, gp_eps } = inputs;
+        let StepInputs { z, gp_eps, labels } = inputs;
         if !self.recipe.is_tutorial() {
-            return self.recipe_step(real, z, gp_eps, rng);
+            return self.recipe_step(real, z, gp_eps, labels.as_deref(), rng);
         }
         // Uploads (a no-op on the CPU) go through pinned staging on the copy
         // stream: the host does not wait, and the copy overlaps queued kernels.
@@ -391,16 +402,47 @@ impl Gan {
     /// on the rest: an image depends on its own z only, not on the batch it is
     /// drawn with (a z gives the same image in a grid of 100 or alone), and
     /// sampling leaves the running statistics and num_batches_tracked alone.
+    ///
+    /// A conditional pair draws rows of ten images per class, the classes in
+    /// turn (`conditional::grid_classes`); `generate_classes` picks them.
     pub fn generate(&mut self, z: &Tensor, rng: &mut StdRng) -> Result<Tensor> {
+        let labels = self
+            .classes()
+            .map(|c| super::conditional::grid_classes(z.shape()[0], c));
+        self.generate_classes(z, labels.as_deref(), rng)
+    }
+
+    /// `generate` with image i of class `labels[i]` (a conditional pair
+    /// needs them; the others take none).
+    pub fn generate_classes(
+        &mut self,
+        z: &Tensor,
+        labels: Option<&[u32]>,
+        rng: &mut StdRng,
+    ) -> Result<Tensor> {
+        if labels.is_some() && self.classes().is_none() {
+            return Err(Error::usage("classes given to an unconditional generator"));
+        }
+        let y = self.step_labels(labels, z.shape()[0])?;
         let z = z.clone().to_device(self.device)?;
         if let Some(avg) = &self.g_ema {
             // Always in eval mode (it never trains).
-            let out = no_grad(|| avg.forward(&Var::constant(z), &mut Fwd::new(rng)));
+            let out = no_grad(|| {
+                avg.forward(
+                    &Var::constant(z),
+                    &mut Fwd::new(rng).with_labels(y.as_ref()),
+                )
+            });
             return Ok(out?.data().clone());
         }
         let was = self.g.training();
         self.g.set_training(false);
-        let out = no_grad(|| self.g.forward(&Var::constant(z), &mut Fwd::new(rng)));
+        let out = no_grad(|| {
+            self.g.forward(
+                &Var::constant(z),
+                &mut Fwd::new(rng).with_labels(y.as_ref()),
+            )
+        });
         self.g.set_training(was);
         Ok(out?.data().clone())
     }

@@ -93,6 +93,12 @@ impl Trainer {
     /// One D and one G update on `real` (B images in [−1, 1], on any device),
     /// with z and dropout masks from the run's stream of this global step.
     pub fn step(&mut self, real: &Tensor) -> Result<Report> {
+        self.step_labelled(real, None)
+    }
+
+    /// `step` with the class of each real image, which a conditional pair
+    /// needs (its fakes are drawn for the same classes); `None` for the others.
+    pub fn step_labelled(&mut self, real: &Tensor, labels: Option<&[u32]>) -> Result<Report> {
         let t = Instant::now();
         let spec = &self.gan.spec;
         let mut rng = step_rng(self.settings.seed, self.pos.global_step);
@@ -103,7 +109,11 @@ impl Trainer {
             &mut rng,
             self.gan.device,
         )?;
-        let pending = self.gan.train_step_with_z(real, z, &mut rng)?;
+        let inputs = StepInputs {
+            labels: labels.map(<[u32]>::to_vec),
+            ..StepInputs::with_z(z)
+        };
+        let pending = self.gan.train_step_with_inputs(real, inputs, &mut rng)?;
         self.after_step(pending, t)
     }
 

@@ -56,6 +56,14 @@ pub(crate) fn unit_vector(name: &str, n: usize) -> Tensor {
     Tensor::from_vec::<f32>(u.iter().map(|x| (x / norm) as f32).collect(), &[n]).unwrap()
 }
 
+/// `n` class labels: ⌊unit(name, i) · classes⌋ (step_formula.py's `labels`).
+pub(crate) fn labels(name: &str, n: usize, classes: usize) -> Vec<u32> {
+    units(name, n)
+        .into_iter()
+        .map(|u| (u * classes as f64) as u32)
+        .collect()
+}
+
 pub(crate) fn normal(name: &str, shape: &[usize]) -> Tensor {
     let n = shape.iter().product();
     let u: Vec<Vec<f64>> = (0..4).map(|j| units(&format!("{name}#{j}"), n)).collect();
@@ -81,6 +89,17 @@ pub(crate) fn init_weights(root: &str, net: &str, m: &dyn Module) {
         .collect();
     let dcgan = 0.02 * 3f64.sqrt();
     for (key, t) in &sd {
+        // The conditional models' class embeddings (step_formula.py's rule).
+        if key == "label_emb.weight" {
+            copy_values(t, &normal(&format!("{root}/{net}/{key}"), t.shape())).unwrap();
+            continue;
+        }
+        if key == "embed.weight" {
+            let bound = (6.0 / t.shape().iter().sum::<usize>() as f64).sqrt();
+            let name = format!("{root}/{net}/{key}");
+            copy_values(t, &uniform(&name, t.shape(), 0.0, bound)).unwrap();
+            continue;
+        }
         if key.ends_with("._u") || key.ends_with("._v") {
             let name = format!("{root}/{net}/{key}");
             copy_values(t, &unit_vector(&name, t.numel())).unwrap();

@@ -182,6 +182,14 @@ pub const SKIPPED: &[(&str, &str)] = &[
         "whole LSGAN steps with two learning rates and an EMA generator, checked by gan/tests/step_parity.rs",
     ),
     (
+        "step_mlp-cond-hinge.safetensors",
+        "whole steps of the class-conditional mlp, checked by gan/tests/step_parity.rs",
+    ),
+    (
+        "step_dcgan28-cond.safetensors",
+        "whole steps of the class-conditional dcgan28, checked by gan/tests/step_parity.rs",
+    ),
+    (
         "step_dcgan28-hinge-r1-sn.safetensors",
         "whole hinge + lazy R1 steps with spectral norm in D, checked by gan/tests/step_parity.rs",
     ),

@@ -72,6 +72,9 @@ impl Console {
         if let Some(r) = s.recipe.describe() {
             println!("{r}");
         }
+        if let Some(note) = s.recipe.note_for(s.model) {
+            println!("note: {note}");
+        }
         Console {
             dir: dir.to_path_buf(),
             folder: s.dataset == DatasetName::Folder,

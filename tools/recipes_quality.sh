@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The README's recipes table: train MODEL with a recipe for EPOCHS epochs on
+# MNIST for each seed, then sample 10,000 images (G_ema when the run kept one)
+# and score them with `gan eval`. One line of JSON per run is appended to OUT.
+#
+#   tools/recipes_quality.sh OUT MODEL EPOCHS "SEEDS" NAME [gan train flags...]
+#   tools/recipes_quality.sh /tmp/q.jsonl mlp 30 "0 1 2" tutorial
+#   tools/recipes_quality.sh /tmp/q.jsonl mlp 30 "0 1 2" best --recipe best
+#
+# Runs go to target/quality/<MODEL>-<NAME>-s<SEED>. RAYON_NUM_THREADS is
+# passed through (1 leaves the other core for other work; the times then say so).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=$1 model=$2 epochs=$3 seeds=$4 name=$5
+shift 5
+cargo build -q --release -p gan
+gan=target/release/gan
+for seed in $seeds; do
+    dir=target/quality/$model-$name-s$seed
+    start=$(date +%s)
+    $gan train --model "$model" --dataset mnist --epochs "$epochs" --seed "$seed" \
+        --out "$dir" --overwrite --quiet --no-tensorboard "$@"
+    train_s=$(( $(date +%s) - start ))
+    $gan sample --checkpoint "$dir" --count 10000 --seed 1 --out "$dir/samples.idx" --grid "$dir/samples.png" > /dev/null
+    metrics=$($gan eval --samples "$dir/samples.idx" --dataset mnist --json --quiet)
+    python3 - "$out" "$model" "$name" "$seed" "$epochs" "$train_s" "${RAYON_NUM_THREADS:-all}" "$*" "$metrics" <<'PY'
+import json, sys
+out, model, name, seed, epochs, secs, threads, flags, metrics = sys.argv[1:]
+row = dict(model=model, recipe=name, flags=flags, seed=int(seed), epochs=int(epochs),
+           train_seconds=int(secs), threads=threads, **json.loads(metrics))
+with open(out, "a") as f:
+    f.write(json.dumps(row) + "\n")
+print(f"{model} {name} seed {seed}: Fréchet {row['frechet_distance']:.1f}, "
+      f"coverage {row['coverage']}/10, {secs} s")
+PY
+done
