@@ -7,16 +7,21 @@
 #   tools/recipes_quality.sh /tmp/q.jsonl mlp 30 "0 1 2" tutorial
 #   tools/recipes_quality.sh /tmp/q.jsonl mlp 30 "0 1 2" best --recipe best
 #
-# Runs go to target/quality/<MODEL>-<NAME>-s<SEED>. RAYON_NUM_THREADS is
+# Runs go to target/quality/<MODEL>-<NAME>-s<SEED> (QUALITY_DIR to change). RAYON_NUM_THREADS is
 # passed through (1 leaves the other core for other work; the times then say so).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=$1 model=$2 epochs=$3 seeds=$4 name=$5
 shift 5
-cargo build -q --release -p gan
-gan=target/release/gan
+# GAN_BIN: a gan binary to use as it is (a queue of runs keeps one binary
+# while the tree changes); otherwise the tree's, built first.
+gan=${GAN_BIN:-}
+if [ -z "$gan" ]; then
+    cargo build -q --release -p gan
+    gan=target/release/gan
+fi
 for seed in $seeds; do
-    dir=target/quality/$model-$name-s$seed
+    dir=${QUALITY_DIR:-target/quality}/$model-$name-s$seed
     start=$(date +%s)
     $gan train --model "$model" --dataset mnist --epochs "$epochs" --seed "$seed" \
         --out "$dir" --overwrite --quiet --no-tensorboard "$@"

@@ -292,6 +292,15 @@ pub struct TrainArgs {
     #[arg(long, overrides_with = "tensorboard")]
     pub no_tensorboard: bool,
 
+    /// Start from a recipe: `tutorial` (the default: the tutorials' step) or
+    /// `best`, the recommended one for the model (mlp, dcgan28, dcgan64,
+    /// mlp-dropout: --loss hinge --spectral-norm --lr-d 4e-4 --lr-g 1e-4
+    /// --betas 0,0.9 --ema 0.999; mlp-small: the same less the rates and
+    /// betas; dcgan28-nobn: WGAN-GP, --loss wasserstein --gp 10 --n-critic 5
+    /// --lr-g 1e-4 --lr-d 1e-4 --betas 0.5,0.9). The flags below change it
+    #[arg(long, value_name = "NAME", value_parser = ["tutorial", "best"], help_heading = "Recipe (beyond the tutorials)")]
+    pub recipe: Option<String>,
+
     /// The adversarial loss. The losses on D's raw score use D without its
     /// final sigmoid (the checkpoint is the same model) [default: bce, the
     /// tutorials']
@@ -495,7 +504,8 @@ impl TrainArgs {
 
     /// The recipe the flags ask for, when any recipe flag was given.
     fn recipe_flags(&self) -> Option<Recipe> {
-        let any = self.loss.is_some()
+        let any = self.recipe.is_some()
+            || self.loss.is_some()
             || self.gp.is_some()
             || self.r1.is_some()
             || self.n_critic.is_some()
@@ -505,22 +515,35 @@ impl TrainArgs {
             || self.ema.is_some()
             || self.spectral_norm
             || self.conditional;
-        any.then(|| Recipe {
-            loss: self.loss.unwrap_or_default(),
-            gp: self.gp,
-            r1: self.r1.map(|gamma| R1 {
-                gamma,
-                every: self.r1_every.unwrap_or(16),
-            }),
-            n_critic: self.n_critic.unwrap_or(1),
-            lr_g: self.lr_g,
-            lr_d: self.lr_d,
-            betas: self.betas,
-            ema: self.ema.map(|decay| Ema {
-                decay,
-                start: self.ema_start.unwrap_or(0),
-            }),
-            spectral_norm: self.spectral_norm,
+        if !any {
+            return None;
+        }
+        let base = match self.recipe.as_deref() {
+            Some("best") => Recipe::best(self.model.unwrap_or(ModelKind::Mlp)),
+            _ => Recipe::default(),
+        };
+        Some(Recipe {
+            loss: self.loss.unwrap_or(base.loss),
+            gp: self.gp.or(base.gp),
+            r1: self
+                .r1
+                .map(|gamma| R1 {
+                    gamma,
+                    every: self.r1_every.unwrap_or(16),
+                })
+                .or(base.r1),
+            n_critic: self.n_critic.unwrap_or(base.n_critic),
+            lr_g: self.lr_g.or(base.lr_g),
+            lr_d: self.lr_d.or(base.lr_d),
+            betas: self.betas.or(base.betas),
+            ema: self
+                .ema
+                .map(|decay| Ema {
+                    decay,
+                    start: self.ema_start.unwrap_or(0),
+                })
+                .or(base.ema),
+            spectral_norm: self.spectral_norm || base.spectral_norm,
             classes: self.conditional.then_some(Recipe::CLASSES_FROM_DATA),
         })
     }

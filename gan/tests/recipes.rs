@@ -202,3 +202,33 @@ fn meaningless_recipes_are_errors_before_the_data() {
     }
     let _ = std::fs::remove_dir_all(&d);
 }
+
+/// `--recipe best` is the documented flag set, and a flag given beside it
+/// changes that field alone.
+#[test]
+fn the_best_recipe_is_the_documented_flag_set() {
+    let d = scratch("recipes-best");
+    let data = tiny_dataset(&d.join("data"), 100);
+    let run = |extra: &[&str], out: &str| {
+        let mut a = vec!["--epochs", "1", "--recipe", "best"];
+        a.extend_from_slice(extra);
+        let o = gan(&train_args("mlp", &data, &d.join(out), &a));
+        assert!(o.status.success(), "{}", stderr(&o));
+        stdout(&o)
+    };
+    let best = run(&[], "best");
+    assert!(
+        best.contains(
+            "recipe: loss hinge, lr G 0.0001, lr D 0.0004, betas (0, 0.9), EMA of G (decay 0.999), spectral norm in D"
+        ),
+        "{best}"
+    );
+    let lsgan = run(&["--loss", "lsgan", "--lr-d", "2e-4"], "lsgan");
+    assert!(
+        lsgan.contains("recipe: loss lsgan, lr G 0.0001, lr D 0.0002, betas (0, 0.9)"),
+        "{lsgan}"
+    );
+    let o = gan(&["train", "--recipe", "fancy", "--out", p(&d.join("x"))]);
+    assert_clean_error(&o, "fancy");
+    let _ = std::fs::remove_dir_all(&d);
+}
