@@ -26,13 +26,32 @@ for seed in $seeds; do
     $gan train --model "$model" --dataset mnist --epochs "$epochs" --seed "$seed" \
         --out "$dir" --overwrite --quiet --no-tensorboard "$@"
     train_s=$(( $(date +%s) - start ))
-    $gan sample --checkpoint "$dir" --count 10000 --seed 1 --out "$dir/samples.idx" --grid "$dir/samples.png" > /dev/null
+    # A conditional run (--conditional) samples rows of ten per class, and
+    # then 1,000 images of each class for the per-class accuracy.
+    class=()
+    per_class="[]"
+    case " $* " in *" --conditional "*) class=(--class all) ;; esac
+    $gan sample --checkpoint "$dir" --count 10000 --seed 1 --out "$dir/samples.idx" "${class[@]}" > /dev/null
+    $gan sample --checkpoint "$dir" --count 100 --seed 1 --grid "$dir/grid.png" "${class[@]}" > /dev/null
     metrics=$($gan eval --samples "$dir/samples.idx" --dataset mnist --json --quiet)
-    python3 - "$out" "$model" "$name" "$seed" "$epochs" "$train_s" "${RAYON_NUM_THREADS:-all}" "$*" "$metrics" <<'PY'
+    if [ ${#class[@]} -gt 0 ]; then
+        per_class="["
+        for k in 0 1 2 3 4 5 6 7 8 9; do
+            $gan sample --checkpoint "$dir" --count 1000 --seed 2 --class "$k" --out "$dir/class$k.idx" > /dev/null
+            hist=$($gan eval --samples "$dir/class$k.idx" --dataset mnist --json --quiet)
+            frac=$(python3 -c "import json,sys; h=json.loads(sys.argv[1])['class_histogram']; print(h[$k] / sum(h))" "$hist")
+            per_class="$per_class$frac"
+            [ "$k" = 9 ] || per_class="$per_class,"
+        done
+        per_class="$per_class]"
+    fi
+    python3 - "$out" "$model" "$name" "$seed" "$epochs" "$train_s" "${RAYON_NUM_THREADS:-all}" "$*" "$metrics" "$per_class" <<'PY'
 import json, sys
-out, model, name, seed, epochs, secs, threads, flags, metrics = sys.argv[1:]
+out, model, name, seed, epochs, secs, threads, flags, metrics, per_class = sys.argv[1:]
 row = dict(model=model, recipe=name, flags=flags, seed=int(seed), epochs=int(epochs),
            train_seconds=int(secs), threads=threads, **json.loads(metrics))
+if json.loads(per_class):
+    row["per_class_accuracy"] = json.loads(per_class)
 with open(out, "a") as f:
     f.write(json.dumps(row) + "\n")
 print(f"{model} {name} seed {seed}: Fréchet {row['frechet_distance']:.1f}, "

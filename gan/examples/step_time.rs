@@ -2,10 +2,13 @@
 //! random data at its tutorial batch size and image size, as bench_torch.py's
 //! train_step: `cargo run -p gan --release --example step_time [steps] [model…]`
 //! (all models by default; the DCGANs take at most steps/10 steps, at least 5,
-//! since one dcgan64 step takes seconds).
+//! since one dcgan64 step takes seconds). `STEP_TIME_RECIPE=best` times each
+//! model's `Recipe::best` instead of the tutorials' step (a step is then one D
+//! update, and a G update on every n_critic-th).
 
 use gan::models::ModelKind;
 use gan::train::noise::step_rng;
+use gan::train::recipe::Recipe;
 use gan::train::Gan;
 use std::time::Instant;
 use tensor::Tensor;
@@ -37,7 +40,13 @@ fn run() -> gan::Result<()> {
         } else {
             ((steps / 10).max(5), 2)
         };
-        let mut gan = Gan::new(kind, 0, spec.lr)?;
+        let best = std::env::var("STEP_TIME_RECIPE").is_ok_and(|r| r == "best");
+        let recipe = if best {
+            Recipe::best(kind)
+        } else {
+            Recipe::default()
+        };
+        let mut gan = Gan::new(kind, 0, spec.lr)?.with_recipe(recipe, spec.lr, 0)?;
         let mut shape = vec![spec.batch];
         shape.extend(spec.image);
         let real = Tensor::rand_uniform(&shape, -1.0, 1.0, &mut step_rng(0, u64::MAX))?;
@@ -53,8 +62,9 @@ fn run() -> gan::Result<()> {
             .collect::<gan::Result<_>>()?;
         times.sort_by(f64::total_cmp);
         println!(
-            "train_step/{:<12} median {:8.2} ms  (p10 {:8.2}, p90 {:8.2}; batch {}, {} steps)",
+            "train_step/{:<12} {} median {:8.2} ms  (p10 {:8.2}, p90 {:8.2}; batch {}, {} steps)",
             kind.name(),
+            if best { "best" } else { "tutorial" },
             times[times.len() / 2],
             times[times.len() / 10],
             times[times.len() * 9 / 10],
