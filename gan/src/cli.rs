@@ -293,11 +293,12 @@ pub struct TrainArgs {
     pub no_tensorboard: bool,
 
     /// Start from a recipe: `tutorial` (the default: the tutorials' step) or
-    /// `best`, the recommended one for the model (mlp, dcgan28, dcgan64,
-    /// mlp-dropout: --loss hinge --spectral-norm --lr-d 4e-4 --lr-g 1e-4
-    /// --betas 0,0.9 --ema 0.999; mlp-small: the same less the rates and
-    /// betas; dcgan28-nobn: WGAN-GP, --loss wasserstein --gp 10 --n-critic 5
-    /// --lr-g 1e-4 --lr-d 1e-4 --betas 0.5,0.9). The flags below change it
+    /// `best`, the recommended one for the model, measured on MNIST (README:
+    /// recipes): mlp and mlp-dropout: WGAN-GP, --loss wasserstein --gp 10
+    /// --n-critic 2 --lr-g 2e-4 --lr-d 2e-4 --betas 0.5,0.9; mlp-small:
+    /// --loss hinge --spectral-norm; dcgan28 and dcgan64: the tutorials'
+    /// (nothing tried beat it); dcgan28-nobn: --loss hinge --spectral-norm
+    /// --lr-d 4e-4 --lr-g 1e-4 --betas 0,0.9. The flags below change it
     #[arg(long, value_name = "NAME", value_parser = ["tutorial", "best"], help_heading = "Recipe (beyond the tutorials)")]
     pub recipe: Option<String>,
 
