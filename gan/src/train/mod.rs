@@ -4,6 +4,7 @@
 
 pub mod conditional;
 mod ema;
+mod generate;
 pub mod noise;
 pub mod observe;
 pub mod options;
