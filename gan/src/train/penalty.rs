@@ -76,7 +76,7 @@ pub fn interpolate<R: Rng + ?Sized>(real: &Tensor, fake: &Tensor, rng: &mut R) -
 }
 
 /// `interpolate` with its ε given: `eps` holds one value per sample (shape
-/// [N] or [N, 1, ...]), so that a test can feed the ε of another
+/// `[N]` or `[N, 1, ...]`), so that a test can feed the ε of another
 /// implementation.
 pub fn interpolate_with(real: &Tensor, fake: &Tensor, eps: &Tensor) -> Result<Var> {
     let n = real.shape().first().copied().unwrap_or(0);

@@ -21,7 +21,7 @@ use tensor::{DType, Device, Tensor};
 pub struct StepInputs {
     /// The latent batch, as the model's noise shapes it.
     pub z: Tensor,
-    /// WGAN-GP's ε, one per sample in [0, 1] (shape [B]); `None`: drawn.
+    /// WGAN-GP's ε, one per sample in [0, 1] (shape `[B]`); `None`: drawn.
     pub gp_eps: Option<Tensor>,
     /// The class of each real image, for a conditional pair (the fakes are
     /// drawn for the same classes); `None` for the others.
