@@ -136,6 +136,33 @@ pub fn assert_close(what: &str, got: &[f32], want: &[f32], rtol: f64, atol: f64)
     }
 }
 
+/// Parameters after a few optimiser steps on a GPU against the CPU's: equal
+/// to rounding, except that Adam's first steps move a weight by about ±lr
+/// whatever its gradient's size, so a gradient within rounding of zero may go
+/// either way: a few such elements (|diff| ≤ 2·lr, at most one in 10,000
+/// plus one) are allowed.
+pub fn params_close(what: &str, got: &[f32], want: &[f32], lr: f64) {
+    assert_eq!(got.len(), want.len(), "{what}");
+    let mut flips = 0;
+    for (i, (&a, &b)) in got.iter().zip(want).enumerate() {
+        let d = (a as f64 - b as f64).abs();
+        if d <= 1e-5 + 1e-4 * (b as f64).abs() {
+            continue;
+        }
+        assert!(d <= 2.05 * lr + 1e-5, "{what}[{i}]: got {a:e}, CPU {b:e}");
+        flips += 1;
+    }
+    assert!(
+        flips <= 1 + got.len() / 10_000,
+        "{what}: {flips} elements differ by about lr"
+    );
+}
+
+/// A step's four figures as one vector: [d_loss, g_loss, D(x), D(G(z))].
+pub fn stats_vec(s: &gan::train::StepStats) -> Vec<f32> {
+    vec![s.d_loss, s.g_loss, s.d_x, s.d_gz]
+}
+
 /// At the parity suite's tolerances.
 pub fn check_close(name: &str, got: &[f32], want: &[f32]) {
     assert_close(name, got, want, RTOL, ATOL)

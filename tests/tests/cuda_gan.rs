@@ -6,13 +6,13 @@ use gan::data::DatasetName;
 use gan::models::ModelKind;
 use gan::train::noise::{sample_z, step_rng, stream_rng};
 use gan::train::state::{self, LogAcc, Position, Settings};
-use gan::train::{Gan, StepStats};
+use gan::train::Gan;
 use std::path::PathBuf;
 use tensor::{Device, Tensor};
 
 /// The MLP GANs (the DCGANs on a GPU are in cuda_conv/dcgan_steps.rs).
 const MLPS: [ModelKind; 3] = [ModelKind::Mlp, ModelKind::MlpSmall, ModelKind::MlpDropout];
-use tests::gpu::{assert_close, for_each_cuda_device};
+use tests::gpu::{assert_close, for_each_cuda_device, params_close, stats_vec};
 
 type Named = Vec<(String, Vec<f32>)>;
 
@@ -53,31 +53,6 @@ fn real_batch(kind: ModelKind) -> Tensor {
 fn z_batch(kind: ModelKind, k: u64) -> Tensor {
     let s = kind.spec();
     sample_z(s.z, s.batch, s.latent, &mut stream_rng(9, 100 + k)).unwrap()
-}
-
-fn stats_vec(s: &StepStats) -> Vec<f32> {
-    vec![s.d_loss, s.g_loss, s.d_x, s.d_gz]
-}
-
-/// Updated parameters agree to rounding, except that Adam's first steps move
-/// a weight by about ±lr whatever its gradient's size, so a gradient within
-/// rounding of zero may go either way: a few such elements (|diff| ≤ 2·lr)
-/// are allowed.
-fn params_close(what: &str, got: &[f32], want: &[f32], lr: f64) {
-    assert_eq!(got.len(), want.len(), "{what}");
-    let mut flips = 0;
-    for (i, (&a, &b)) in got.iter().zip(want).enumerate() {
-        let d = (a as f64 - b as f64).abs();
-        if d <= 1e-5 + 1e-4 * (b as f64).abs() {
-            continue;
-        }
-        assert!(d <= 2.05 * lr + 1e-5, "{what}[{i}]: got {a:e}, CPU {b:e}");
-        flips += 1;
-    }
-    assert!(
-        flips <= 1 + got.len() / 10_000,
-        "{what}: {flips} elements differ by about lr"
-    );
 }
 
 #[test]

@@ -7,9 +7,9 @@
 use gan::models::ModelKind;
 use gan::train::noise::{sample_z, step_rng, stream_rng};
 use gan::train::recipe::{Ema, GanLoss, Recipe, R1};
-use gan::train::{Gan, StepInputs, StepStats};
+use gan::train::{Gan, StepInputs};
 use tensor::{Device, Tensor};
-use tests::gpu::{assert_close, for_each_cuda_device};
+use tests::gpu::{assert_close, for_each_cuda_device, params_close, stats_vec};
 
 type Named = Vec<(String, Vec<f32>)>;
 
@@ -27,30 +27,6 @@ fn state(gan: &Gan) -> Named {
         }
     }
     out
-}
-
-fn stats_vec(s: &StepStats) -> Vec<f32> {
-    vec![s.d_loss, s.g_loss, s.d_x, s.d_gz]
-}
-
-/// As cuda_gan.rs: agreement to rounding, but Adam's first updates move a
-/// weight by about ±lr whatever its gradient's size, so a few weights whose
-/// gradient is within rounding of zero may differ by up to 2·lr.
-fn close(what: &str, got: &[f32], want: &[f32], lr: f64) {
-    assert_eq!(got.len(), want.len(), "{what}");
-    let mut flips = 0;
-    for (i, (&a, &b)) in got.iter().zip(want).enumerate() {
-        let d = (a as f64 - b as f64).abs();
-        if d <= 1e-5 + 1e-4 * (b as f64).abs() {
-            continue;
-        }
-        assert!(d <= 2.05 * lr + 1e-5, "{what}[{i}]: got {a:e}, CPU {b:e}");
-        flips += 1;
-    }
-    assert!(
-        flips <= 1 + got.len() / 10_000,
-        "{what}: {flips} elements differ by about lr"
-    );
 }
 
 /// Both optimisers as if 10 steps had been taken (first moments 0, second
@@ -122,7 +98,7 @@ fn compare(dev: Device, kind: ModelKind, b: usize, recipe: Recipe, steps: u64) {
             1e-4,
         );
         for ((n, g), (_, c)) in state(&gpu).iter().zip(&state(&cpu)) {
-            close(&format!("{what}: {n}"), g, c, lr);
+            params_close(&format!("{what}: {n}"), g, c, lr);
         }
     }
     assert_eq!(

@@ -2,7 +2,9 @@
 
 use super::init::{bias_uniform, kaiming_uniform_a_sqrt5, normal};
 use super::module::{param_to_device, Fwd, Module};
-use super::spectral_norm::{weight_name, SpectralNorm};
+use super::spectral_norm::{
+    layer_buffers, layer_parameters, layer_weight, wrap_once, SpectralNorm,
+};
 use autograd::Var;
 use rand::Rng;
 use tensor::{Device, Result, Tensor};
@@ -61,49 +63,24 @@ impl Conv2d {
     }
 }
 
-impl Conv2d {
-    /// The weight this call uses: the parameter as `f` sees it, divided by
-    /// its spectral norm when the layer has one.
-    fn effective_weight(&self, f: &Fwd) -> Result<Var> {
-        let w = f.param(&self.weight);
-        match &self.spectral_norm {
-            Some(sn) => sn.apply(&w),
-            None => Ok(w),
-        }
-    }
-}
-
 impl Module for Conv2d {
     fn forward(&self, x: &Var, f: &mut Fwd) -> Result<Var> {
-        let w = self.effective_weight(f)?;
+        let w = layer_weight(&self.weight, self.spectral_norm.as_ref(), f)?;
         let b = self.bias.as_ref().map(|b| f.param(b));
         x.conv2d(&w, b.as_ref(), self.stride, self.padding)
     }
-    /// `weight`, `bias`; under spectral norm `bias` then
-    /// `parametrizations.weight.original`, PyTorch's order.
     fn named_parameters(&self) -> Vec<(String, Var)> {
-        let weight = (
-            weight_name(&self.spectral_norm).to_string(),
-            self.weight.clone(),
-        );
-        let bias = self.bias.iter().map(|b| ("bias".to_string(), b.clone()));
-        if self.spectral_norm.is_some() {
-            bias.chain(std::iter::once(weight)).collect()
-        } else {
-            std::iter::once(weight).chain(bias).collect()
-        }
+        layer_parameters(
+            &self.weight,
+            self.bias.as_ref(),
+            self.spectral_norm.as_ref(),
+        )
     }
     fn named_buffers(&self) -> Vec<(String, Tensor)> {
-        self.spectral_norm
-            .as_ref()
-            .map(SpectralNorm::named_buffers)
-            .unwrap_or_default()
+        layer_buffers(self.spectral_norm.as_ref())
     }
     fn apply_spectral_norm(&mut self, rng: &mut dyn rand::RngCore) -> Result<()> {
-        if self.spectral_norm.is_none() {
-            self.spectral_norm = Some(SpectralNorm::new(self.weight.data(), rng)?);
-        }
-        Ok(())
+        wrap_once(&mut self.spectral_norm, &self.weight, rng)
     }
     fn set_training(&mut self, train: bool) {
         if let Some(sn) = &mut self.spectral_norm {

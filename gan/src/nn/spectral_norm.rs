@@ -15,6 +15,7 @@
 //! The checkpoint holds W as `parametrizations.weight.original` and u, v as
 //! `parametrizations.weight.0._u` / `._v`, PyTorch's `state_dict` keys.
 
+use super::module::Fwd;
 use autograd::{no_grad, Var};
 use std::sync::{Mutex, MutexGuard};
 use tensor::{Device, Error, Result, Tensor};
@@ -143,14 +144,57 @@ impl SpectralNorm {
     }
 }
 
-/// The name of a layer's weight in `named_parameters`: PyTorch's original
-/// under a parametrisation.
-pub fn weight_name(sn: &Option<SpectralNorm>) -> &'static str {
-    if sn.is_some() {
-        "parametrizations.weight.original"
-    } else {
-        "weight"
+// What Linear and Conv2d share about their (optional) spectral norm.
+
+/// The weight a Linear or Conv2d forward uses: the parameter as `f` sees it,
+/// divided by its spectral norm when the layer has one.
+pub(crate) fn layer_weight(weight: &Var, sn: Option<&SpectralNorm>, f: &Fwd) -> Result<Var> {
+    let w = f.param(weight);
+    match sn {
+        Some(sn) => sn.apply(&w),
+        None => Ok(w),
     }
+}
+
+/// A Linear or Conv2d layer's `named_parameters`: `weight`, `bias`; under
+/// spectral norm `bias` then `parametrizations.weight.original`, PyTorch's
+/// order (the parametrisation moves the weight into a submodule).
+pub(crate) fn layer_parameters(
+    weight: &Var,
+    bias: Option<&Var>,
+    sn: Option<&SpectralNorm>,
+) -> Vec<(String, Var)> {
+    let bias = bias.map(|b| ("bias".to_string(), b.clone()));
+    match sn {
+        None => std::iter::once(("weight".to_string(), weight.clone()))
+            .chain(bias)
+            .collect(),
+        Some(_) => bias
+            .into_iter()
+            .chain(std::iter::once((
+                "parametrizations.weight.original".to_string(),
+                weight.clone(),
+            )))
+            .collect(),
+    }
+}
+
+/// A Linear or Conv2d layer's buffers: u and v under spectral norm.
+pub(crate) fn layer_buffers(sn: Option<&SpectralNorm>) -> Vec<(String, Tensor)> {
+    sn.map(SpectralNorm::named_buffers).unwrap_or_default()
+}
+
+/// Wrap `weight` (`Module::apply_spectral_norm`); a layer already wrapped
+/// keeps its u and v.
+pub(crate) fn wrap_once(
+    sn: &mut Option<SpectralNorm>,
+    weight: &Var,
+    rng: &mut dyn rand::RngCore,
+) -> Result<()> {
+    if sn.is_none() {
+        *sn = Some(SpectralNorm::new(weight.data(), rng)?);
+    }
+    Ok(())
 }
 
 #[cfg(test)]
