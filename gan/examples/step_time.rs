@@ -3,13 +3,15 @@
 //! train_step: `cargo run -p gan --release --example step_time [steps] [model…]`
 //! (all models by default; the DCGANs take at most steps/10 steps, at least 5,
 //! since one dcgan64 step takes seconds). `STEP_TIME_RECIPE=best` times each
-//! model's `Recipe::best` instead of the tutorials' step (a step is then one D
-//! update, and a G update on every n_critic-th).
+//! model's `Settings::best` instead of the tutorials' step (its recipe and
+//! batch size: a step is then one D update, and a G update on every
+//! n_critic-th).
 
 use gan::models::ModelKind;
 use gan::train::noise::step_rng;
 use gan::train::recipe::Recipe;
 use gan::train::Gan;
+use gan::train::Settings;
 use std::time::Instant;
 use tensor::Tensor;
 
@@ -41,13 +43,14 @@ fn run() -> gan::Result<()> {
             ((steps / 10).max(5), 2)
         };
         let best = std::env::var("STEP_TIME_RECIPE").is_ok_and(|r| r == "best");
-        let recipe = if best {
-            Recipe::best(kind)
+        let (recipe, batch) = if best {
+            let s = Settings::best(kind);
+            (s.recipe, s.batch)
         } else {
-            Recipe::default()
+            (Recipe::default(), spec.batch)
         };
         let mut gan = Gan::new(kind, 0, spec.lr)?.with_recipe(recipe, spec.lr, 0)?;
-        let mut shape = vec![spec.batch];
+        let mut shape = vec![batch];
         shape.extend(spec.image);
         let real = Tensor::rand_uniform(&shape, -1.0, 1.0, &mut step_rng(0, u64::MAX))?;
         for k in 0..warm {
@@ -68,7 +71,7 @@ fn run() -> gan::Result<()> {
             times[times.len() / 2],
             times[times.len() / 10],
             times[times.len() * 9 / 10],
-            spec.batch,
+            batch,
             steps
         );
     }

@@ -193,7 +193,7 @@ pub struct TrainArgs {
     pub epochs: Option<u64>,
 
     /// Images per training step [default: the model's: 100 for mlp, 128 for the
-    /// DCGANs, 64 for the others]
+    /// DCGANs, 64 for the others; 32 for dcgan28 with --recipe best]
     #[arg(long, allow_negative_numbers = true, value_parser = value_parser!(u64).range(1..=65_536))]
     pub batch_size: Option<u64>,
 
@@ -379,7 +379,12 @@ impl TrainArgs {
     }
 
     fn fresh_settings(&self) -> Settings {
-        let mut s = Settings::for_model(self.model.unwrap_or(ModelKind::Mlp));
+        let model = self.model.unwrap_or(ModelKind::Mlp);
+        // `--recipe best` may change more than the step (dcgan28's batch size)
+        let mut s = match self.recipe.recipe.as_deref() {
+            Some("best") => Settings::best(model),
+            _ => Settings::for_model(model),
+        };
         if let Some(d) = self.dataset {
             s.dataset = d;
         }

@@ -229,6 +229,25 @@ fn the_best_recipe_is_the_documented_flag_set() {
             && ema.contains("EMA of G (decay 0.99)"),
         "{ema}"
     );
+    // dcgan28's best recipe is the tutorial's step on batches of 32 (train_args
+    // gives --batch-size 16: a batch size beside the recipe wins)
+    let dcgan = |batch: Option<&str>, out: &str| {
+        let out = d.join(out);
+        let mut a = vec!["train", "--model", "dcgan28", "--dataset", "kmnist"];
+        a.extend(["--data-dir", p(&data), "--out", p(&out), "--quiet"]);
+        a.extend(["--epochs", "1", "--limit-batches", "1", "--recipe", "best"]);
+        a.extend(batch.map(|b| ["--batch-size", b]).iter().flatten());
+        let o = gan(&a);
+        assert!(o.status.success(), "{}", stderr(&o));
+        stdout(&o)
+    };
+    let b32 = dcgan(None, "dcgan");
+    assert!(
+        b32.contains("batches of 32,") && b32.contains("recipe: loss bce, R1 γ 4 every 16 steps"),
+        "{b32}"
+    );
+    let b16 = dcgan(Some("16"), "dcgan16");
+    assert!(b16.contains("batches of 16,"), "{b16}");
     let o = gan(&["train", "--recipe", "fancy", "--out", p(&d.join("x"))]);
     assert_clean_error(&o, "fancy");
     let _ = std::fs::remove_dir_all(&d);

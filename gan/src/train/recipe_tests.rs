@@ -84,6 +84,32 @@ fn every_best_recipe_fits_its_model() {
         r.check(m).unwrap_or_else(|e| panic!("{m}: {e}"));
         assert_eq!(Recipe::from_json(Some(&r.to_json())).unwrap(), r, "{m}");
     }
-    assert!(Recipe::best(ModelKind::Dcgan28).is_tutorial());
+    assert!(Recipe::best(ModelKind::Dcgan64).is_tutorial());
     assert!(!Recipe::best(ModelKind::Mlp).is_tutorial());
+}
+
+/// `Settings::best` is the tutorial settings with the best recipe, and
+/// dcgan28's smaller batches; every other model keeps its batch size.
+#[test]
+fn best_settings_change_only_the_recipe_and_dcgan28s_batch() {
+    use crate::train::Settings;
+    for m in ModelKind::EVERY {
+        let (best, tutorial) = (Settings::best(m), Settings::for_model(m));
+        assert_eq!(best.recipe, Recipe::best(m), "{m}");
+        let batch = if m == ModelKind::Dcgan28 {
+            32
+        } else {
+            tutorial.batch
+        };
+        assert_eq!(best.batch, batch, "{m}");
+        assert_eq!(
+            Settings {
+                recipe: Recipe::default(),
+                batch: tutorial.batch,
+                ..best
+            },
+            tutorial,
+            "{m}"
+        );
+    }
 }
