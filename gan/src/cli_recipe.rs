@@ -50,8 +50,8 @@ pub struct RecipeArgs {
     /// `best`, the recommended one for the model, measured on MNIST (README:
     /// recipes): mlp and mlp-dropout: WGAN-GP, --loss wasserstein --gp 10
     /// --n-critic 2 --lr-g 2e-4 --lr-d 2e-4 --betas 0.5,0.9; mlp-small:
-    /// --loss hinge --spectral-norm; dcgan28: --r1 4 --r1-every 16
-    /// --batch-size 32; dcgan64: the tutorials'; dcgan28-nobn: --loss hinge
+    /// --loss hinge --spectral-norm; dcgan28: --r1 4 --r1-every 16 --ema
+    /// 0.999 --batch-size 32; dcgan64: the tutorials'; dcgan28-nobn: --loss hinge
     /// --spectral-norm --lr-d 4e-4 --lr-g 1e-4 --betas 0,0.9. The flags below
     /// change it
     #[arg(long, value_name = "NAME", value_parser = ["tutorial", "best"], help_heading = "Recipe (beyond the tutorials)")]

@@ -243,7 +243,8 @@ fn the_best_recipe_is_the_documented_flag_set() {
     };
     let b32 = dcgan(None, "dcgan");
     assert!(
-        b32.contains("batches of 32,") && b32.contains("recipe: loss bce, R1 γ 4 every 16 steps"),
+        b32.contains("batches of 32,")
+            && b32.contains("recipe: loss bce, R1 γ 4 every 16 steps, EMA of G (decay 0.999)"),
         "{b32}"
     );
     let b16 = dcgan(Some("16"), "dcgan16");

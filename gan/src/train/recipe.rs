@@ -178,12 +178,14 @@ impl Recipe {
     /// - mlp-small (SGD, no betas): hinge with spectral norm in D (not
     ///   measured).
     /// - dcgan28: the tutorials' loss (BCE) and Adam with lazy R1, γ 4
-    ///   every 16 D updates, on D's probability; `Settings::best` adds
-    ///   batches of 32 instead of 128. On dcgan28, 10 epochs of MNIST: see
-    ///   the README's recipes table (the batches alone: 12.0 and 15.9
-    ///   against the tutorial's 17.3 and 21.5 on seeds 0 and 1; R1 γ 0.25,
-    ///   1, 4, 16 on seed 0: 8.1, 7.3, 6.3, 8.0). Spectral norm on a D with
-    ///   batch norm trains badly (seed 0: 331), an EMA of G hurt (26.3).
+    ///   every 16 D updates, on D's probability, and an EMA of G (0.999);
+    ///   `Settings::best` adds batches of 32 instead of 128. On dcgan28, 10
+    ///   epochs of MNIST: see the README's recipes table (the batches
+    ///   alone: 12.0 and 15.9 against the tutorial's 17.3 and 21.5 on
+    ///   seeds 0 and 1; with R1 γ 0.25, 1, 4, 16, seed 0: 8.1, 7.3, 6.3,
+    ///   8.0; with γ 4 and the EMA: 3.2). Spectral norm on a D with batch
+    ///   norm trains badly (seed 0: 331); an EMA of G without R1 on batches
+    ///   of 128 hurt (26.3).
     /// - dcgan64: the tutorials' recipe (not measured: one run takes hours
     ///   on the CPUs at hand).
     /// - dcgan28-nobn: hinge, spectral norm in D, Adam D 4e-4 / G 1e-4 with
@@ -209,6 +211,10 @@ impl Recipe {
                 r1: Some(R1 {
                     gamma: 4.0,
                     every: 16,
+                }),
+                ema: Some(Ema {
+                    decay: 0.999,
+                    start: 0,
                 }),
                 ..Recipe::default()
             },
