@@ -1,7 +1,7 @@
 //! The recipe flags of `gan train` (`Recipe`, beyond the tutorials), flattened
 //! into `TrainArgs`.
 
-use super::parse_lr;
+use super::cli_values::parse_lr;
 use crate::models::ModelKind;
 use crate::train::recipe::{Ema, GanLoss, Recipe, R1};
 use clap::{value_parser, Args};
